@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * linkerd-cert-guard: lint | check | serve.
+ * Subcommands are imported lazily (as tap's CLI does) so `lint` and `check` on files
+ * never pay for loading express or @kubernetes/client-node.
+ */
+import { processIO, type CliIO, type CommandRunner } from './io.js';
+import { reportFailure } from './common.js';
+
+const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
+  lint: () => import('./lint.js'),
+  check: () => import('./check.js'),
+  serve: () => import('./serve.js'),
+};
+
+const USAGE = `Usage: linkerd-cert-guard <command> [options]
+
+Commands:
+  lint  [PATH|-]...   run the admission rules over manifests (CI policy gate)
+  check               verify the live or on-disk identity setup like \`linkerd check\`
+  serve               run the admission webhook (HTTPS)
+
+Run \`linkerd-cert-guard <command> --help\` for a command's options.
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+`;
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${await version()}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr.write(`linkerd-cert-guard: unknown command '${name}' (expected lint, check or serve)\n`);
+    return 2;
+  }
+  try {
+    const mod = await load();
+    return await mod.run(rest, io);
+  } catch (e) {
+    return reportFailure(e, io);
+  }
+}
+
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// Run when executed directly (bin), not when imported by tests.
+const invokedAs = process.argv[1] ?? '';
+if (invokedAs.endsWith('main.js') || invokedAs.endsWith('linkerd-cert-guard')) {
+  runCli(process.argv.slice(2), processIO()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.exitCode = reportFailure(e, processIO());
+    },
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * Configuration (SPEC section 2): one YAML or JSON file, validated by a JSON Schema.
+ * The same keys are Helm values (`config:` in the chart) and CLI flags.
+ * Defaults are the names and namespaces Linkerd and its cert-manager guide use.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type JSONSchemaType, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { GuardError } from './errors.js';
+
+export type RuleSeverityOverride = 'error' | 'warning' | 'off';
+export type Mode = 'enforce' | 'repair' | 'audit';
+
+export interface RuleOverride {
+  severity?: RuleSeverityOverride;
+  /** whether the webhook's mutate endpoint and `lint --fix` may repair this rule */
+  repair?: boolean;
+}
+
+export interface Config {
+  linkerdNamespace: string;
+  trustNamespace: string;
+  trustDomain: string;
+  /** Certificate and Secret name of the identity issuer Linkerd reads */
+  issuerName: string;
+  /** Certificate/Secret names of trust anchors (current and previous) */
+  anchorNames: string[];
+  /** Bundle name, which is also the ConfigMap name Linkerd reads */
+  bundleName: string;
+  /** key in the trust-roots ConfigMap Linkerd reads */
+  bundleKey: string;
+  /** label on the control-plane namespace that the Bundle selects */
+  namespaceLabel: string;
+  /** cert-manager's cluster resource namespace, where a ClusterIssuer's CA Secret lives */
+  clusterResourceNamespace: string;
+  /**
+   * An unset privateKey.rotationPolicy relies on cert-manager >= 1.18 defaulting to Always.
+   * true (default): unset is a violation of certificate/rotation-policy.
+   */
+  requireExplicitRotationPolicy: boolean;
+  /** webhook mode */
+  mode: Mode;
+  /** on UPDATE, judge violations oldObject already had as strictly as new ones */
+  strict: boolean;
+  /** per-rule overrides, keyed by rule id */
+  rules: Record<string, RuleOverride>;
+}
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  linkerdNamespace: 'linkerd',
+  trustNamespace: 'cert-manager',
+  trustDomain: 'cluster.local',
+  issuerName: 'linkerd-identity-issuer',
+  anchorNames: ['linkerd-trust-anchor', 'linkerd-previous-anchor'],
+  bundleName: 'linkerd-identity-trust-roots',
+  bundleKey: 'ca-bundle.crt',
+  namespaceLabel: 'linkerd.io/is-control-plane',
+  clusterResourceNamespace: 'cert-manager',
+  requireExplicitRotationPolicy: true,
+  mode: 'enforce',
+  strict: false,
+  rules: {},
+});
+
+// DNS-1123 label / subdomain and label-key shapes, so a typo is caught at load time.
+const dnsLabel = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+const dnsSubdomain = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const labelKey = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+
+export const CONFIG_SCHEMA: JSONSchemaType<Partial<Config>> = {
+  $id: 'https://linkerd-cert-guard.io/schemas/config.json',
+  title: 'linkerd-cert-guard configuration',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    linkerdNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: 'namespace of the Linkerd control plane' },
+    trustNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: "trust-manager's trust namespace" },
+    trustDomain: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: "Linkerd's identity trust domain" },
+    issuerName: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: 'identity issuer Certificate and Secret name' },
+    anchorNames: { type: 'array', items: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, minItems: 1, uniqueItems: true, nullable: true, description: 'trust anchor Certificate/Secret names' },
+    bundleName: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: 'trust bundle (and ConfigMap) name' },
+    bundleKey: { type: 'string', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253, nullable: true, description: 'key in the trust-roots ConfigMap' },
+    namespaceLabel: { type: 'string', pattern: labelKey, maxLength: 317, nullable: true, description: 'label carried by the control-plane namespace' },
+    clusterResourceNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: "cert-manager's cluster resource namespace" },
+    requireExplicitRotationPolicy: { type: 'boolean', nullable: true, description: 'an unset rotationPolicy is a violation' },
+    mode: { type: 'string', enum: ['enforce', 'repair', 'audit'], nullable: true, description: 'webhook mode' },
+    strict: { type: 'boolean', nullable: true, description: "on UPDATE, deny violations oldObject already had" },
+    rules: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: [],
+        properties: {
+          severity: { type: 'string', enum: ['error', 'warning', 'off'], nullable: true },
+          repair: { type: 'boolean', nullable: true },
+        },
+      },
+    },
+  },
+  required: [],
+};
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validatePartial = ajv.compile(CONFIG_SCHEMA);
+
+/** Describe the first few schema errors by key, e.g. `trustDomain: must match pattern ...`. */
+export function describeAjvErrors(errors: ErrorObject[] | null | undefined, root = 'config'): string {
+  if (!errors || errors.length === 0) return `${root}: invalid`;
+  return errors
+    .slice(0, 3)
+    .map((e) => {
+      const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : root;
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        return `${where === root ? '' : where + '.'}${extra}: unknown key`;
+      }
+      if (e.keyword === 'enum') {
+        return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+      }
+      return `${where}: ${e.message ?? 'invalid'}`;
+    })
+    .join('; ');
+}
+
+/**
+ * Merge a partial config (from a file, Helm values or flags) over the defaults,
+ * validating it first. Throws GuardError(LCG_CONFIG_INVALID) naming the key.
+ */
+export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Config {
+  const out: Config = { ...DEFAULT_CONFIG, anchorNames: [...DEFAULT_CONFIG.anchorNames], rules: {} };
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (!validatePartial(layer)) {
+      throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${describeAjvErrors(validatePartial.errors)}`);
+    }
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined || v === null) continue;
+      if (k === 'rules') {
+        for (const [id, o] of Object.entries(v as Record<string, RuleOverride>)) {
+          out.rules[id] = { ...out.rules[id], ...o };
+        }
+      } else {
+        (out as unknown as Record<string, unknown>)[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/** Read and validate a config file (YAML or JSON; JSON is YAML). */
+export function loadConfigFile(path: string): Partial<Config> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new GuardError('LCG_CONFIG_UNREADABLE', `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const line = (e as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    throw new GuardError('LCG_CONFIG_INVALID', `${path}:${line ?? 1}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new GuardError('LCG_CONFIG_INVALID', `${path}: configuration must be a mapping of keys`);
+  }
+  if (!validatePartial(data)) {
+    throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${describeAjvErrors(validatePartial.errors)}`);
+  }
+  return data as Partial<Config>;
+}
+
+/** The issuer's expected DNS name: identity.<linkerdNamespace>.<trustDomain>. */
+export function identityName(config: Config): string {
+  return `identity.${config.linkerdNamespace}.${config.trustDomain}`;
+}
+
+/** The anchor CN Linkerd's guides use. */
+export function anchorCommonName(config: Config): string {
+  return `root.linkerd.${config.trustDomain}`;
+}
