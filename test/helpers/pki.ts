@@ -25,7 +25,9 @@ import { webcrypto, createPrivateKey } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-const crypto = webcrypto as unknown as Crypto;
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+const crypto = webcrypto;
 const engine = new pkijs.CryptoEngine({ name: 'node', crypto });
 pkijs.setEngine('node', engine);
 
