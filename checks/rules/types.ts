@@ -5,7 +5,11 @@
 import type { Config } from '../config.js';
 
 export type Severity = 'error' | 'warning';
-export type Role = 'identity-issuer' | 'trust-anchor' | 'trust-bundle';
+/**
+ * The three roles of SPEC section 2, plus the control-plane Namespace manifest, which only
+ * `lint` sees (for setup/namespace-label); the webhook never receives Namespaces.
+ */
+export type Role = 'identity-issuer' | 'trust-anchor' | 'trust-bundle' | 'control-plane-namespace';
 
 /** An RFC 6902 operation; repairs only ever use add, replace and remove. */
 export type PatchOp =
@@ -60,6 +64,8 @@ export interface RuleContext {
 /** A violation as a rule reports it, before severity overrides and repair permissions. */
 export interface Violation {
   path: string;
+  /** a rule may speak more softly for one role (e.g. an anchor's namespace is a warning) */
+  severity?: Severity;
   message: string;
   patch?: PatchOp[];
 }

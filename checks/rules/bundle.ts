@@ -1,0 +1,250 @@
+/**
+ * Rules over the trust-manager Bundle (trust.cert-manager.io/v1alpha1) that writes Linkerd's
+ * trust roots, and its successor ClusterBundle (trust-manager.io/v1alpha2) where the shape allows.
+ */
+import type { K8sObject, PatchOp, RuleDefinition, Violation } from './types.js';
+import { arr, at, isBundle, isClusterBundle, isNamespace, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
+import { setOp } from './patch.js';
+import { bundleTargetKeys } from './scope.js';
+
+export interface BundleSource {
+  index: number;
+  kind: 'secret' | 'configMap' | 'inLine' | 'defaultCAs';
+  name?: string;
+  key?: string;
+  includeAllKeys: boolean;
+  /** field path of this source, e.g. ['spec','sources',1,'secret'] */
+  path: Array<string | number>;
+}
+
+/** Sources of a Bundle or ClusterBundle, in one shape. */
+export function bundleSources(o: K8sObject): BundleSource[] {
+  const out: BundleSource[] = [];
+  if (isClusterBundle(o)) {
+    arr(at(o, 'spec', 'sourceRefs')).forEach((s, index) => {
+      if (!isRecord(s)) return;
+      const kind = s.kind === 'Secret' ? 'secret' : 'configMap';
+      const key = str(s.key);
+      out.push({ index, kind, ...(str(s.name) !== undefined ? { name: str(s.name) as string } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: key === '*', path: ['spec', 'sourceRefs', index] });
+    });
+    if (str(at(o, 'spec', 'defaultCAs', 'provider')) === 'System') out.push({ index: -1, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'defaultCAs', 'provider'] });
+    if (at(o, 'spec', 'inLineCAs') !== undefined) out.push({ index: -1, kind: 'inLine', includeAllKeys: false, path: ['spec', 'inLineCAs'] });
+    return out;
+  }
+  arr(at(o, 'spec', 'sources')).forEach((s, index) => {
+    if (!isRecord(s)) return;
+    for (const kind of ['secret', 'configMap'] as const) {
+      const ref = s[kind];
+      if (!isRecord(ref)) continue;
+      const name = str(ref.name);
+      const key = str(ref.key);
+      out.push({ index, kind, ...(name !== undefined ? { name } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: ref.includeAllKeys === true, path: ['spec', 'sources', index, kind] });
+    }
+    if (s.inLine !== undefined) out.push({ index, kind: 'inLine', includeAllKeys: false, path: ['spec', 'sources', index, 'inLine'] });
+    if (s.useDefaultCAs === true) out.push({ index, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'sources', index, 'useDefaultCAs'] });
+  });
+  return out;
+}
+
+const dotted = (p: Array<string | number>) => p.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+
+export const bundleName: RuleDefinition = {
+  id: 'bundle/name',
+  title: 'Bundle is named like the ConfigMap Linkerd reads',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'none: names are immutable; create a Bundle with the right name',
+  rationale: 'trust-manager names every target ConfigMap after the Bundle, and Linkerd reads ConfigMap linkerd-identity-trust-roots; a Bundle named otherwise writes roots nobody loads.',
+  check(ctx) {
+    const name = nameOf(ctx.object);
+    if (name === ctx.config.bundleName || name === undefined) return [];
+    return [{
+      path: 'metadata.name',
+      message: `metadata.name is ${name}: trust-manager writes the ConfigMap under the Bundle's name, and Linkerd reads ${ctx.config.bundleName}. Name the Bundle ${ctx.config.bundleName}.`,
+    }];
+  },
+};
+
+export const targetConfigMap: RuleDefinition = {
+  id: 'bundle/target-configmap',
+  title: 'Bundle writes a ConfigMap target',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'adds `target.configMap.key: ca-bundle.crt`',
+  rationale: 'Linkerd loads its trust roots from a ConfigMap and never from a Secret (linkerd2#7345 declined Secrets because they hold keys).',
+  check(ctx) {
+    if (isRecord(at(ctx.object, 'spec', 'target', 'configMap'))) return [];
+    const value = isClusterBundle(ctx.object) ? { data: [{ key: ctx.config.bundleKey }] } : { key: ctx.config.bundleKey };
+    return [{
+      path: 'spec.target.configMap',
+      message: `spec.target.configMap is missing: Linkerd reads its trust roots only from ConfigMap ${ctx.config.bundleName}, never from a Secret target. Add \`target: {configMap: {key: ${ctx.config.bundleKey}}}\`.`,
+      patch: [setOp(ctx.object, ['spec', 'target', 'configMap'], value)],
+    }];
+  },
+};
+
+export const targetKey: RuleDefinition = {
+  id: 'bundle/target-key',
+  title: 'ConfigMap target key is ca-bundle.crt',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'sets `target.configMap.key: ca-bundle.crt`',
+  rationale: 'The identity controller and control-plane proxies read the roots from key ca-bundle.crt of ConfigMap linkerd-identity-trust-roots.',
+  check(ctx) {
+    const cm = at(ctx.object, 'spec', 'target', 'configMap');
+    if (!isRecord(cm)) return []; // bundle/target-configmap speaks
+    const keys = bundleTargetKeys(ctx.object);
+    if (keys.includes(ctx.config.bundleKey)) return [];
+    if (isClusterBundle(ctx.object)) {
+      return [{
+        path: 'spec.target.configMap.data',
+        message: `spec.target.configMap.data has no key ${ctx.config.bundleKey}: Linkerd reads its roots from that key. Add \`- key: ${ctx.config.bundleKey}\`.`,
+        patch: [Array.isArray(cm.data) ? { op: 'add', path: '/spec/target/configMap/data/-', value: { key: ctx.config.bundleKey } } : setOp(ctx.object, ['spec', 'target', 'configMap', 'data'], [{ key: ctx.config.bundleKey }])],
+      }];
+    }
+    return [{
+      path: 'spec.target.configMap.key',
+      message: `spec.target.configMap.key is ${cm.key === undefined ? 'unset' : JSON.stringify(cm.key)}: Linkerd reads its trust roots from key ${ctx.config.bundleKey}. Write \`key: ${ctx.config.bundleKey}\`.`,
+      patch: [setOp(ctx.object, ['spec', 'target', 'configMap', 'key'], ctx.config.bundleKey)],
+    }];
+  },
+};
+
+export const namespaceSelector: RuleDefinition = {
+  id: 'bundle/namespace-selector',
+  title: 'Bundle targets only the control-plane namespace',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'warning',
+  repair: 'adds the label selector, only when the input shows the Linkerd namespace carries the label',
+  rationale: "Without a selector trust-manager copies the roots into every namespace. Adding one blindly would delete the ConfigMap from an unlabelled linkerd namespace, so the repair waits until the namespace is known to carry linkerd.io/is-control-plane: \"true\".",
+  check(ctx) {
+    const label = ctx.config.namespaceLabel;
+    const selector = at(ctx.object, 'spec', 'target', 'namespaceSelector');
+    const ml = at(selector, 'matchLabels');
+    if (isRecord(ml) && ml[label] === 'true') return [];
+    const ns = ctx.related.find((o) => isNamespace(o) && nameOf(o) === ctx.config.linkerdNamespace);
+    const safe = ns !== undefined && labelsOf(ns)[label] === 'true';
+    const v: Violation = {
+      path: 'spec.target.namespaceSelector',
+      message: `spec.target.namespaceSelector does not select ${label}: "true": trust-manager then copies the roots into every namespace instead of Linkerd's. Add \`namespaceSelector: {matchLabels: {${label}: "true"}}\` once namespace ${ctx.config.linkerdNamespace} carries the label.`,
+    };
+    if (safe) {
+      const p: PatchOp = isRecord(ml)
+        ? { op: ml[label] === undefined ? 'add' : 'replace', path: `${pointer(['spec', 'target', 'namespaceSelector', 'matchLabels', label])}`, value: 'true' }
+        : setOp(ctx.object, ['spec', 'target', 'namespaceSelector', 'matchLabels'], { [label]: 'true' });
+      v.patch = [p];
+    }
+    return [v];
+  },
+};
+
+/** A key that holds private key material: tls.key, any *.key, key.pem. */
+export function isPrivateKeyKey(key: string): boolean {
+  return key === 'tls.key' || key.endsWith('.key') || key === 'key.pem' || key.endsWith('-key.pem');
+}
+
+export const noPrivateKeys: RuleDefinition = {
+  id: 'bundle/no-private-keys',
+  title: 'Bundle never reads a private key',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'none: the request is denied',
+  rationale: "A Bundle copies its sources into every target namespace: sourcing tls.key would publish the CA's private key to every namespace it selects.",
+  check(ctx) {
+    const out: Violation[] = [];
+    for (const s of bundleSources(ctx.object)) {
+      if (s.kind !== 'secret' && s.kind !== 'configMap') continue;
+      if (s.key !== undefined && isPrivateKeyKey(s.key)) {
+        out.push({
+          path: dotted([...s.path, 'key']),
+          message: `${dotted([...s.path, 'key'])} is ${s.key}: that is a private key, and the Bundle would copy it into every target namespace. Source the certificate instead (\`key: tls.crt\` or \`ca.crt\`).`,
+        });
+      } else if (s.includeAllKeys && s.kind === 'secret' && readsTlsSecret(ctx, s.name)) {
+        out.push({
+          path: dotted([...s.path, 'includeAllKeys']),
+          message: `${dotted([...s.path, 'includeAllKeys'])} reads every key of TLS Secret ${s.name ?? '(selected)'}, including tls.key, and would publish the CA's private key. Write \`key: tls.crt\` instead.`,
+        });
+      }
+    }
+    return out;
+  },
+};
+
+/** Is the named Secret (or, with a selector, any Secret) a TLS Secret holding a key? */
+function readsTlsSecret(ctx: { related: readonly K8sObject[]; config: { anchorNames: string[]; issuerName: string } }, name: string | undefined): boolean {
+  if (name === undefined) return true; // a selector may match any cert-manager Secret
+  const secret = ctx.related.find((o) => o.kind === 'Secret' && nameOf(o) === name);
+  if (secret) return secret.type === 'kubernetes.io/tls' || isRecord(secret.data) && 'tls.key' in secret.data || isRecord(secret.stringData) && 'tls.key' in secret.stringData;
+  if (ctx.config.anchorNames.includes(name) || name === ctx.config.issuerName) return true;
+  // a Secret written by a cert-manager Certificate is always kubernetes.io/tls
+  return ctx.related.some((o) => o.kind === 'Certificate' && str(at(o, 'spec', 'secretName')) === name);
+}
+
+export const noDefaultCAs: RuleDefinition = {
+  id: 'bundle/no-default-cas',
+  title: 'No public CAs in the mesh trust bundle',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'removes the `useDefaultCAs` source (when others remain)',
+  rationale: 'useDefaultCAs adds the public web PKI; any certificate from a public CA would then be trusted as a mesh identity root.',
+  check(ctx) {
+    const out: Violation[] = [];
+    const sources = bundleSources(ctx.object);
+    const real = sources.filter((s) => s.kind !== 'defaultCAs');
+    for (const s of sources) {
+      if (s.kind !== 'defaultCAs') continue;
+      const v: Violation = {
+        path: dotted(s.path),
+        message: `${dotted(s.path)} adds the public default CA package: every publicly issued certificate would become a mesh trust anchor. Remove it.`,
+      };
+      if (isClusterBundle(ctx.object)) v.patch = [{ op: 'replace', path: pointer(s.path), value: 'Disabled' }];
+      else if (real.length > 0) {
+        const entry = at(ctx.object, 'spec', 'sources', s.index);
+        const onlyDefault = isRecord(entry) && Object.keys(entry).every((k) => k === 'useDefaultCAs');
+        v.patch = [onlyDefault ? { op: 'remove', path: pointer(['spec', 'sources', s.index]) } : { op: 'remove', path: pointer(s.path) }];
+      }
+      out.push(v);
+    }
+    return out;
+  },
+};
+
+export const rotationOverlap: RuleDefinition = {
+  id: 'bundle/rotation-overlap',
+  title: 'Bundle can hold the old and the new anchor',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'warning',
+  repair: 'none',
+  rationale: "Anchor rotation needs both anchors trusted until every proxy restarted; Linkerd's guide sources linkerd-trust-anchor and linkerd-previous-anchor for that. With one source the old anchor vanishes the moment the new one is issued.",
+  check(ctx) {
+    const anchorSources = bundleSources(ctx.object).filter((s) => s.kind !== 'defaultCAs');
+    if (anchorSources.length >= 2) return [];
+    return [{
+      path: isClusterBundle(ctx.object) ? 'spec.sourceRefs' : 'spec.sources',
+      message: `only ${anchorSources.length} anchor source: during an anchor rotation the old anchor leaves the bundle before proxies restart, and mTLS between old and new workloads breaks. Add a second source, e.g. Secret ${ctx.config.anchorNames[1] ?? 'linkerd-previous-anchor'} key tls.crt.`,
+    }];
+  },
+};
+
+export const clusterScoped: RuleDefinition = {
+  id: 'bundle/cluster-scoped',
+  title: 'Bundle manifests carry no namespace',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'warning',
+  lintOnly: true,
+  repair: 'removes `metadata.namespace`',
+  rationale: 'Bundles are cluster-scoped; a namespace in the manifest suggests the author expects sources or targets there, which trust-manager ignores (trust-manager#120).',
+  check(ctx) {
+    if (namespaceOf(ctx.object) === undefined) return [];
+    if (!isBundle(ctx.object) && !isClusterBundle(ctx.object)) return [];
+    return [{
+      path: 'metadata.namespace',
+      message: `metadata.namespace is ${namespaceOf(ctx.object)}, but a Bundle is cluster-scoped: sources are read only from the trust namespace (${ctx.config.trustNamespace}). Remove the namespace.`,
+      patch: [{ op: 'remove', path: '/metadata/namespace' }],
+    }];
+  },
+};
+
+export const BUNDLE_RULES: readonly RuleDefinition[] = [
+  bundleName, targetConfigMap, targetKey, namespaceSelector, noPrivateKeys, noDefaultCAs, rotationOverlap, clusterScoped,
+];

@@ -1,0 +1,49 @@
+/**
+ * Judging one object: find its role, run the rules for that role, apply the configured
+ * severity overrides and repair permissions. Pure: same input, same judgement.
+ */
+import type { Config } from '../config.js';
+import type { Finding, JudgeOptions, Judgement, K8sObject, PatchOp } from './types.js';
+import { RULES } from './catalogue.js';
+import { roleOf } from './scope.js';
+import { mergeOps } from './patch.js';
+
+export { roleOf } from './scope.js';
+export { applyPatch } from './patch.js';
+
+export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
+  const role = roleOf(object, config);
+  if (role === null) return { role, findings: [] };
+  const related = options.related ?? [];
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (!rule.appliesTo.includes(role)) continue;
+    if (rule.lintOnly && !options.lint) continue;
+    const override = config.rules[rule.id];
+    if (override?.severity === 'off') continue;
+    const repairAllowed = override?.repair !== false;
+    for (const v of rule.check({ object, role, config, related })) {
+      const severity = override?.severity ?? v.severity ?? rule.defaultSeverity;
+      const fixable = repairAllowed && v.patch !== undefined && v.patch.length > 0;
+      findings.push({
+        rule: rule.id,
+        severity,
+        path: v.path,
+        message: v.message,
+        fixable,
+        ...(fixable ? { patch: v.patch } : {}),
+      });
+    }
+  }
+  return { role, findings };
+}
+
+/** The merged, minimal patch that repairs every fixable finding; [] when nothing is to be done. */
+export function repairPatch(findings: readonly Finding[]): PatchOp[] {
+  return mergeOps(findings.flatMap((f) => (f.fixable && f.patch ? f.patch : [])));
+}
+
+/** Identity of a violation across object versions (UPDATE: did oldObject already have it?). */
+export function findingKey(f: Pick<Finding, 'rule' | 'path'>): string {
+  return `${f.rule}|${f.path}`;
+}

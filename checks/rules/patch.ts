@@ -1,0 +1,124 @@
+/**
+ * Building, merging and applying the minimal RFC 6902 patches that repairs are made of.
+ * Every repair is computed against the ORIGINAL object, so several rules may each want
+ * to create the same missing parent (e.g. `spec.privateKey`); `mergeOps` folds those into
+ * one `add` whose value carries every field, later rules winning on the same leaf.
+ */
+import type { PatchOp } from './types.js';
+import { isRecord, pointer } from './object.js';
+
+/** The one op that makes `path` hold `value`, creating missing parents as a nested value. */
+export function setOp(root: unknown, path: Array<string | number>, value: unknown): PatchOp {
+  let cur: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i] as string | number;
+    const isLast = i === path.length - 1;
+    if (!isRecord(cur) && !Array.isArray(cur)) {
+      // parent is missing or not a container: replace it whole (i > 0 always holds here)
+      return { op: 'replace', path: pointer(path.slice(0, i)), value: nest(path.slice(i), value) };
+    }
+    const has = Array.isArray(cur) ? typeof seg === 'number' && seg < cur.length : Object.prototype.hasOwnProperty.call(cur, seg);
+    if (!has) return { op: 'add', path: pointer(path.slice(0, i + 1)), value: nest(path.slice(i + 1), value) };
+    if (isLast) return { op: 'replace', path: pointer(path), value };
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return { op: 'replace', path: '', value };
+}
+
+function nest(rest: Array<string | number>, value: unknown): unknown {
+  let v = value;
+  for (let i = rest.length - 1; i >= 0; i--) v = { [rest[i] as string]: v };
+  return v;
+}
+
+function deepMerge(a: unknown, b: unknown): unknown {
+  if (isRecord(a) && isRecord(b)) {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = k in out ? deepMerge(out[k], v) : v;
+    return out;
+  }
+  return b;
+}
+
+/**
+ * Fold ops into a minimal list: identical ops once; `add`/`replace` at the same path with
+ * object values merged; array appends (`/-`) deduplicated by value; removals of array
+ * elements ordered from the highest index so earlier removals do not shift later ones.
+ */
+export function mergeOps(ops: readonly PatchOp[]): PatchOp[] {
+  const out: PatchOp[] = [];
+  const byPath = new Map<string, number>();
+  const appended = new Set<string>();
+  for (const op of ops) {
+    if (op.op !== 'remove' && op.path.endsWith('/-')) {
+      const key = op.path + '\u0000' + JSON.stringify(op.value);
+      if (appended.has(key)) continue;
+      appended.add(key);
+      out.push(op);
+      continue;
+    }
+    const prev = byPath.get(op.path);
+    if (prev === undefined) {
+      byPath.set(op.path, out.length);
+      out.push(op);
+      continue;
+    }
+    const p = out[prev] as PatchOp;
+    if (p.op === 'remove' || op.op === 'remove') {
+      out[prev] = op; // the later rule decides
+      continue;
+    }
+    out[prev] = { op: p.op, path: p.path, value: deepMerge(p.value, op.value) };
+  }
+  // removals of array elements: descending index at the end, so indices stay valid
+  const removals = out.filter((o) => o.op === 'remove' && /\/\d+$/.test(o.path));
+  const rest = out.filter((o) => !removals.includes(o));
+  removals.sort((x, y) => {
+    const ix = Number(x.path.slice(x.path.lastIndexOf('/') + 1));
+    const iy = Number(y.path.slice(y.path.lastIndexOf('/') + 1));
+    return iy - ix;
+  });
+  return [...rest, ...removals];
+}
+
+function unescape(seg: string): string {
+  return seg.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** Apply ops to a deep copy (RFC 6902 add/replace/remove). Throws on a path that does not resolve. */
+export function applyPatch<T>(object: T, ops: readonly PatchOp[]): T {
+  const root = structuredClone(object) as unknown;
+  let doc = root;
+  for (const op of ops) {
+    if (op.path === '') {
+      if (op.op === 'remove') throw new Error('cannot remove the document root');
+      doc = structuredClone(op.value);
+      continue;
+    }
+    const segs = op.path.slice(1).split('/').map(unescape);
+    const last = segs.pop() as string;
+    let parent: unknown = doc;
+    for (const s of segs) {
+      parent = Array.isArray(parent) ? parent[Number(s)] : isRecord(parent) ? parent[s] : undefined;
+      if (parent === undefined) throw new Error(`patch path ${op.path} does not resolve`);
+    }
+    if (Array.isArray(parent)) {
+      const idx = last === '-' ? parent.length : Number(last);
+      if (!Number.isInteger(idx) || idx < 0 || idx > parent.length) throw new Error(`bad array index in ${op.path}`);
+      if (op.op === 'add') parent.splice(idx, 0, structuredClone(op.value));
+      else if (op.op === 'replace') parent[idx] = structuredClone(op.value);
+      else parent.splice(idx, 1);
+    } else if (isRecord(parent)) {
+      if (op.op === 'remove') {
+        if (!(last in parent)) throw new Error(`patch path ${op.path} does not resolve`);
+        delete parent[last];
+      } else {
+        if (op.op === 'replace' && !(last in parent)) throw new Error(`patch path ${op.path} does not resolve`);
+        parent[last] = structuredClone(op.value);
+      }
+    } else {
+      throw new Error(`patch path ${op.path} does not resolve`);
+    }
+  }
+  return doc as T;
+}

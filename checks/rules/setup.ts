@@ -1,0 +1,102 @@
+/**
+ * Cross-object rules: they speak only when the related objects are in the same input
+ * (lint) or known to the caller (webhook), and stay silent when they cannot know.
+ */
+import type { RuleDefinition, Violation } from './types.js';
+import { at, isClusterIssuer, isIssuer, namespaceOf, pointer, str, labelsOf } from './object.js';
+import { bundleSources } from './bundle.js';
+import { certificatesWithRole, resolveIssuerRef } from './related.js';
+
+export const issuerRef: RuleDefinition = {
+  id: 'setup/issuer-ref',
+  title: "The identity issuer's issuerRef resolves",
+  appliesTo: ['identity-issuer'],
+  defaultSeverity: 'error',
+  repair: 'none',
+  rationale: "An Issuer serves only Certificates in its own namespace; a ClusterIssuer of type CA reads its CA Secret from cert-manager's cluster resource namespace. Either mistake leaves the issuer Certificate pending and the Secret never written (linkerd2#11972).",
+  check(ctx) {
+    const group = str(at(ctx.object, 'spec', 'issuerRef', 'group'));
+    if (group !== undefined && group !== 'cert-manager.io') return []; // external issuers resolve their own way
+    const ref = resolveIssuerRef(ctx, ctx.object);
+    const out: Violation[] = [];
+    if (ref.found === undefined) {
+      const other = ref.sameName[0];
+      if (other === undefined) return []; // not in this input: cannot judge
+      if (ref.kind === 'ClusterIssuer' || isClusterIssuer(other)) {
+        out.push({
+          path: 'spec.issuerRef.kind',
+          message: `spec.issuerRef names ${ref.kind} ${ref.name}, but ${ref.name} is ${isClusterIssuer(other) ? 'a ClusterIssuer' : `an Issuer in namespace ${namespaceOf(other) ?? '(unset)'}`}. Write \`kind: ${isClusterIssuer(other) ? 'ClusterIssuer' : 'Issuer'}\`${isIssuer(other) ? ` and keep both in namespace ${namespaceOf(other) ?? ''}` : ''}.`,
+        });
+      } else {
+        out.push({
+          path: 'spec.issuerRef.name',
+          message: `spec.issuerRef names Issuer ${ref.name}, but that Issuer is in namespace ${namespaceOf(other) ?? '(unset)'} and an Issuer only serves its own namespace (${namespaceOf(ctx.object) ?? '(unset)'}). Use a ClusterIssuer or create the Issuer in ${namespaceOf(ctx.object) ?? ctx.config.linkerdNamespace}.`,
+        });
+      }
+      return out;
+    }
+    if (isClusterIssuer(ref.found)) {
+      const secret = str(at(ref.found, 'spec', 'ca', 'secretName'));
+      if (secret === undefined) return [];
+      const writer = ctx.related.find((o) => o.kind === 'Certificate' && str(at(o, 'spec', 'secretName')) === secret);
+      const writerNs = writer ? namespaceOf(writer) : undefined;
+      if (writerNs !== undefined && writerNs !== ctx.config.clusterResourceNamespace) {
+        out.push({
+          path: 'spec.issuerRef.name',
+          message: `ClusterIssuer ${ref.name} reads CA Secret ${secret} from cert-manager's cluster resource namespace ${ctx.config.clusterResourceNamespace}, but the Certificate writing it is in ${writerNs}. Move the anchor Certificate to ${ctx.config.clusterResourceNamespace}.`,
+        });
+      }
+    }
+    return out;
+  },
+};
+
+export const anchorSourced: RuleDefinition = {
+  id: 'setup/anchor-sourced',
+  title: 'The Bundle sources the trust anchor Secret',
+  appliesTo: ['trust-bundle'],
+  defaultSeverity: 'error',
+  repair: 'none',
+  rationale: "trust-manager can only copy what the Bundle names: if no source reads the Secret the anchor Certificate writes, the issuer is signed by an anchor Linkerd does not trust.",
+  check(ctx) {
+    const anchors = certificatesWithRole(ctx, 'trust-anchor');
+    if (anchors.length === 0) return [];
+    const sources = bundleSources(ctx.object).filter((s) => s.kind === 'secret');
+    const sourced = anchors.filter((a) => {
+      const secret = str(at(a, 'spec', 'secretName'));
+      return sources.some((s) => s.name === secret && (s.key === 'tls.crt' || s.key === 'ca.crt' || s.includeAllKeys));
+    });
+    if (sourced.length > 0) return [];
+    const names = anchors.map((a) => str(at(a, 'spec', 'secretName')) ?? '?').join(', ');
+    return [{
+      path: 'spec.sources',
+      message: `no source reads the trust anchor Secret (${names}): the bundle Linkerd loads would not contain the anchor that signs the issuer. Add \`- secret: {name: ${str(at(anchors[0], 'spec', 'secretName')) ?? 'linkerd-trust-anchor'}, key: tls.crt}\`.`,
+    }];
+  },
+};
+
+export const namespaceLabel: RuleDefinition = {
+  id: 'setup/namespace-label',
+  title: 'The Linkerd namespace carries the control-plane label',
+  appliesTo: ['control-plane-namespace'],
+  defaultSeverity: 'error',
+  lintOnly: true,
+  repair: 'adds the label `linkerd.io/is-control-plane: "true"`',
+  rationale: "trust-manager writes the roots only into namespaces its selector matches; without the label on the linkerd namespace the ConfigMap never appears and the control plane cannot start.",
+  check(ctx) {
+    const label = ctx.config.namespaceLabel;
+    if (labelsOf(ctx.object)[label] === 'true') return [];
+    const labels = at(ctx.object, 'metadata', 'labels');
+    return [{
+      path: `metadata.labels`,
+      message: `namespace ${ctx.config.linkerdNamespace} lacks the label ${label}: "true": trust-manager never writes the trust-roots ConfigMap there. Add the label.`,
+      patch: [
+        labels !== undefined && typeof labels === 'object' && labels !== null && !Array.isArray(labels)
+          ? { op: label in labels ? 'replace' : 'add', path: pointer(['metadata', 'labels', label]), value: 'true' }
+          : { op: 'add', path: '/metadata/labels', value: { [label]: 'true' } },
+      ],
+    }];
+  },
+};
+
+export const SETUP_RULES: readonly RuleDefinition[] = [issuerRef, anchorSourced, namespaceLabel];
