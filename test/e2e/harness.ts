@@ -1,0 +1,494 @@
+/**
+ * End-to-end harness: a real etcd + kube-apiserver on loopback (built by
+ * test/e2e/provision.sh), the real CRDs from ../shared/crds, our `serve` command, and the
+ * webhook configurations rendered from our own chart with `helm template`.
+ *
+ * Every process runs in its own process group and is killed (group-wide) by `stopAll`, which
+ * tests register with `t.teardown`; a process-exit hook kills whatever is still running if
+ * the test process dies first. Certificates and keys are generated at test time with openssl
+ * into a temporary directory that is removed at teardown.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
+export const CRD_DIR = join(SHARED_DIR, 'crds');
+export const CHART_DIR = join(REPO_ROOT, 'charts', 'linkerd-cert-guard');
+export const CLI_MAIN = join(REPO_ROOT, 'dist', 'checks', 'cli', 'main.js');
+
+// ---------------------------------------------------------------------------------------------
+// Tools
+
+export interface Tools {
+  helm: string;
+  etcd: string;
+  kubeApiserver: string;
+}
+
+export function toolsDir(): string {
+  return process.env['LCG_TOOLS_DIR'] ?? join(homedir(), '.cache', 'linkerd-cert-guard', 'tools');
+}
+
+/** The provisioned tools, or the names of those missing (bin/ symlinks written by provision.sh). */
+export function findTools(): { tools: Tools; missing: [] } | { tools: null; missing: string[] } {
+  const bin = join(toolsDir(), 'bin');
+  const paths = { helm: join(bin, 'helm'), etcd: join(bin, 'etcd'), kubeApiserver: join(bin, 'kube-apiserver') };
+  const missing = Object.entries(paths)
+    .filter(([, p]) => !existsSync(p))
+    .map(([name]) => (name === 'kubeApiserver' ? 'kube-apiserver' : name));
+  return missing.length === 0 ? { tools: paths, missing: [] } : { tools: null, missing };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** A child in its own process group, with its output kept for error messages. */
+export class Proc {
+  readonly child: ChildProcess;
+  private output = '';
+  private exited: Promise<number | null>;
+  exitCode: number | null | undefined = undefined;
+
+  constructor(readonly name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const keep = (chunk: Buffer): void => {
+      // Keep the tail only: enough to explain a failed start.
+      this.output = (this.output + chunk.toString('utf8')).slice(-20_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolveExit) => {
+      this.child.on('exit', (code) => {
+        this.exitCode = code;
+        resolveExit(code);
+      });
+      this.child.on('error', (e) => {
+        this.output += `\nspawn error: ${e.message}`;
+        this.exitCode = -1;
+        resolveExit(-1);
+      });
+    });
+    live.add(this);
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  tail(lines = 30): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+
+  /** SIGTERM the whole group, SIGKILL it if it is still there after `graceMs`. */
+  async stop(graceMs = 3000): Promise<void> {
+    live.delete(this);
+    if (!this.running || this.child.pid === undefined) return;
+    killGroup(this.child.pid, 'SIGTERM');
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    if ((await Promise.race([this.exited, timer])) === 'timeout') {
+      killGroup(this.child.pid, 'SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+const live = new Set<Proc>();
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+// Last resort when the test process exits without running teardown (crash, timeout kill).
+process.on('exit', () => {
+  for (const p of live) if (p.child.pid !== undefined) killGroup(p.child.pid, 'SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `probe` until it returns true; fail with `describe()` when the deadline passes or `proc` died. */
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number; proc?: Proc } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let lastError = '';
+  for (;;) {
+    if (opts.proc && !opts.proc.running) {
+      throw new Error(`${opts.proc.name} exited (${String(opts.proc.exitCode)}) while waiting for ${what}:\n${opts.proc.tail()}`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}${opts.proc ? `\n${opts.proc.tail()}` : ''}`);
+    }
+    await sleep(opts.intervalMs ?? 200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PKI (openssl, generated at test time)
+
+export interface ServingCert {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface TestPki {
+  dir: string;
+  caFile: string;
+  caPem: string;
+  /** serving certificate for 127.0.0.1 / localhost, signed by the test CA */
+  serving(name: string): Promise<ServingCert>;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await run('openssl', args, { cwd });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`openssl ${args[0] ?? ''} failed: ${(err.stderr ?? err.message).trim().split('\n')[0] ?? ''}`);
+  }
+}
+
+export async function makePki(dir: string): Promise<TestPki> {
+  await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
+  await openssl(
+    ['req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '2', '-subj', '/CN=linkerd-cert-guard-e2e-ca', '-out', 'ca.crt',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    dir,
+  );
+  const caFile = join(dir, 'ca.crt');
+  return {
+    dir,
+    caFile,
+    caPem: readFileSync(caFile, 'utf8'),
+    async serving(name: string): Promise<ServingCert> {
+      const ext = join(dir, `${name}.ext`);
+      writeFileSync(
+        ext,
+        'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' +
+          'subjectAltName=IP:127.0.0.1,DNS:localhost\n',
+      );
+      await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
+      await openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
+      await openssl(
+        ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256',
+          '-extfile', ext, '-out', `${name}.crt`],
+        dir,
+      );
+      return { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// etcd + kube-apiserver
+
+export interface Cluster {
+  dir: string;
+  pki: TestPki;
+  server: string;
+  token: string;
+  kubeconfigFile: string;
+  kc: k8s.KubeConfig;
+  etcd: Proc;
+  apiserver: Proc;
+}
+
+const ADMIN_TOKEN_USER = 'e2e-admin';
+
+export async function startCluster(tools: Tools, dir: string): Promise<Cluster> {
+  const pki = await makePki(dir);
+  const apiCert = await pki.serving('kube-apiserver');
+  await openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
+  await openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+  const token = randomToken();
+  // system:masters: the admin group RBAC always allows.
+  writeFileSync(join(dir, 'tokens.csv'), `${token},${ADMIN_TOKEN_USER},${ADMIN_TOKEN_USER},"system:masters"\n`, { mode: 0o600 });
+
+  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcd = new Proc('etcd', tools.etcd, [
+    '--name=e2e',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=e2e=http://127.0.0.1:${etcdPeer}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ]);
+  await waitFor(
+    'etcd health',
+    async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok,
+    { proc: etcd, timeoutMs: 30_000 },
+  );
+
+  const apiserver = new Proc('kube-apiserver', tools.kubeApiserver, [
+    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--tls-cert-file=${apiCert.certFile}`,
+    `--tls-private-key-file=${apiCert.keyFile}`,
+    `--client-ca-file=${pki.caFile}`,
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--service-cluster-ip-range=10.96.0.0/24',
+    // No controller-manager runs, so no `default` ServiceAccount appears: let pods in without one.
+    '--enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+    '--disable-admission-plugins=ServiceAccount',
+    '--endpoint-reconciler-type=none',
+    '--allow-privileged=true',
+    '--profiling=false',
+    `--cert-dir=${join(dir, 'apiserver-certs')}`,
+    '--v=0',
+  ]);
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority-data': Buffer.from(pki.caPem).toString('base64') } }],
+    users: [{ name: ADMIN_TOKEN_USER, user: { token } }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: ADMIN_TOKEN_USER } }],
+    'current-context': 'e2e',
+  };
+  const kubeconfigFile = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigFile, JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigFile);
+
+  await waitFor(
+    'kube-apiserver /readyz',
+    async () => {
+      const res = await apiFetch({ server, token, caPem: pki.caPem }, '/readyz');
+      return res.status === 200;
+    },
+    { proc: apiserver, timeoutMs: 90_000, intervalMs: 300 },
+  );
+  return { dir, pki, server, token, kubeconfigFile, kc, etcd, apiserver };
+}
+
+function randomToken(): string {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(24))).toString('hex');
+}
+
+/** A raw HTTPS request to the API server (for endpoints the typed clients do not cover). */
+export async function apiFetch(
+  c: { server: string; token: string; caPem: string },
+  path: string,
+): Promise<{ status: number; body: string }> {
+  const { request } = await import('node:https');
+  return new Promise((resolveRes, reject) => {
+    const req = request(
+      `${c.server}${path}`,
+      { ca: c.caPem, headers: { authorization: `Bearer ${c.token}` }, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolveRes({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout on ${path}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRDs
+
+export async function installCrds(cluster: Cluster, dir = CRD_DIR): Promise<string[]> {
+  const ext = cluster.kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const names: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+    for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+      const crd = doc.toJS() as k8s.V1CustomResourceDefinition | null;
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      await ext.createCustomResourceDefinition({ body: crd });
+      names.push(crd.metadata?.name ?? '');
+    }
+  }
+  await waitFor(
+    `CRDs Established (${names.join(', ')})`,
+    async () => {
+      for (const name of names) {
+        const crd = await ext.readCustomResourceDefinition({ name });
+        const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+        if (!established) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000, proc: cluster.apiserver },
+  );
+  return names;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The webhook (`linkerd-cert-guard serve`)
+
+export interface Webhook {
+  proc: Proc;
+  url: string;
+  metricsUrl: string;
+  cert: ServingCert;
+}
+
+export async function startServe(
+  cluster: Cluster,
+  opts: { mode?: 'enforce' | 'repair' | 'audit'; configFile?: string; port?: number; metricsPort?: number } = {},
+): Promise<Webhook> {
+  const cert = await cluster.pki.serving('webhook');
+  const port = opts.port ?? (await freePort());
+  const metricsPort = opts.metricsPort ?? (await freePort());
+  const args = [
+    CLI_MAIN,
+    'serve',
+    '--listen', `127.0.0.1:${port}`,
+    '--tls-cert', cert.certFile,
+    '--tls-key', cert.keyFile,
+    '--mode', opts.mode ?? 'enforce',
+    '--metrics-listen', `127.0.0.1:${metricsPort}`,
+  ];
+  if (opts.configFile) args.push('--config', opts.configFile);
+  const proc = new Proc('serve', process.execPath, args);
+  const url = `https://127.0.0.1:${port}`;
+  const { request } = await import('node:https');
+  await waitFor(
+    'serve /readyz',
+    () =>
+      new Promise<boolean>((ok, fail) => {
+        const req = request(`${url}/readyz`, { ca: cluster.pki.caPem, timeout: 2000 }, (res) => {
+          res.resume();
+          ok(res.statusCode === 200);
+        });
+        req.on('error', fail);
+        req.end();
+      }),
+    { proc, timeoutMs: 30_000 },
+  );
+  return { proc, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, cert };
+}
+
+/** Sum of a Prometheus counter's samples whose labels include every `labels` pair. */
+export async function metricSum(webhook: Webhook, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(webhook.metricsUrl)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labelText = m[3] ?? '';
+    if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[4]);
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook configurations rendered from the chart
+
+export interface RenderedWebhooks {
+  mutating: k8s.V1MutatingWebhookConfiguration[];
+  validating: k8s.V1ValidatingWebhookConfiguration[];
+}
+
+/**
+ * `helm template` our chart with a URL client config pointing at `webhookUrl` and the test CA
+ * as caBundle, keeping only the webhook configurations.
+ */
+export async function renderWebhooks(tools: Tools, webhookUrl: string, caPem: string, extraSet: string[] = []): Promise<RenderedWebhooks> {
+  if (!existsSync(join(CHART_DIR, 'Chart.yaml'))) throw new Error(`chart not found at ${CHART_DIR}`);
+  const args = [
+    'template', 'linkerd-cert-guard', CHART_DIR,
+    '--namespace', 'linkerd-cert-guard',
+    '--set', `webhook.url=${webhookUrl}`,
+    '--set', `webhook.caBundle=${Buffer.from(caPem).toString('base64')}`,
+    ...extraSet.flatMap((s) => ['--set', s]),
+  ];
+  let stdout: string;
+  try {
+    ({ stdout } = await run(tools.helm, args, { maxBuffer: 16 * 1024 * 1024 }));
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`helm template failed: ${(err.stderr ?? err.message).trim()}`);
+  }
+  const rendered: RenderedWebhooks = { mutating: [], validating: [] };
+  for (const doc of parseAllDocuments(stdout)) {
+    const obj = doc.toJS() as { kind?: string } | null;
+    if (obj?.kind === 'MutatingWebhookConfiguration') rendered.mutating.push(obj as k8s.V1MutatingWebhookConfiguration);
+    if (obj?.kind === 'ValidatingWebhookConfiguration') rendered.validating.push(obj as k8s.V1ValidatingWebhookConfiguration);
+  }
+  return rendered;
+}
+
+export async function registerWebhooks(cluster: Cluster, rendered: RenderedWebhooks): Promise<void> {
+  const api = cluster.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+  for (const body of rendered.mutating) await api.createMutatingWebhookConfiguration({ body });
+  for (const body of rendered.validating) await api.createValidatingWebhookConfiguration({ body });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+export interface Env {
+  tools: Tools;
+  dir: string;
+  cluster: Cluster;
+}
+
+/** Temp dir + cluster; `stopAll` (register it with t.teardown) kills every process and removes the dir. */
+export async function startEnv(tools: Tools): Promise<Env> {
+  const dir = mkdtempSync(join(tmpdir(), 'lcg-e2e-'));
+  try {
+    const cluster = await startCluster(tools, dir);
+    return { tools, dir, cluster };
+  } catch (e) {
+    await stopAll(dir);
+    throw e;
+  }
+}
+
+export async function stopAll(dir?: string): Promise<void> {
+  // Webhook first, then the API server, then etcd: each depends on the next.
+  const order = ['serve', 'kube-apiserver', 'etcd'];
+  const procs = [...live].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  for (const p of procs) await p.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
