@@ -170,9 +170,9 @@ async function keyId(key: KeyPair): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-1', info.subjectPublicKey.valueBlock.valueHexView));
 }
 
-async function signingKey(signer: KeyPair, pss: boolean): Promise<CryptoKey> {
+async function signingKey(signer: KeyPair, pss: boolean, hash: HashName): Promise<CryptoKey> {
   if (!pss || signer.spec.startsWith('P-')) return signer.privateKey;
-  return crypto.subtle.importKey('pkcs8', signer.pkcs8, { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['sign']);
+  return crypto.subtle.importKey('pkcs8', signer.pkcs8, { name: 'RSA-PSS', hash }, false, ['sign']);
 }
 
 async function build(key: KeyPair, signer: KeyPair, issuerName: pkijs.RelativeDistinguishedNames, issuerKeyId: Uint8Array | undefined, o: CertOptions): Promise<TestCert> {
@@ -213,7 +213,7 @@ async function build(key: KeyPair, signer: KeyPair, issuerName: pkijs.RelativeDi
     extensions.push(ext('2.5.29.30', true, nc));
   }
   if (extensions.length) cert.extensions = extensions;
-  await cert.sign(await signingKey(signer, o.rsaPss === true), o.hash ?? 'SHA-256', engine);
+  await cert.sign(await signingKey(signer, o.rsaPss === true, o.hash ?? 'SHA-256'), o.hash ?? 'SHA-256', engine);
   const der = new Uint8Array(cert.toSchema(true).toBER(false));
   return { cert, der, pem: toPem('CERTIFICATE', der), key, cn, serial, notBefore, notAfter };
 }

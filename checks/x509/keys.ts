@@ -1,0 +1,93 @@
+/**
+ * Private keys as Linkerd's `DecodePEMKey` reads them: the first PEM block, `EC PRIVATE KEY` (SEC1),
+ * `RSA PRIVATE KEY` (PKCS#1) or `PRIVATE KEY` (PKCS#8, EC or RSA). Only the PUBLIC half survives
+ * parsing: the result carries the public key parameters, never the private scalar or exponent,
+ * so nothing downstream can print key material.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import type { Certificate } from './certificate.js';
+import { scanPem } from './pem.js';
+
+export interface PublicHalf {
+  kind: 'EC' | 'RSA';
+  /** EC: curve name (P-256...) ; RSA: modulus bits */
+  curve?: string;
+  bits: number;
+  /** EC: base64url x and y; RSA: base64url n and e */
+  a: string;
+  b: string;
+}
+
+export interface DecodedKey {
+  blockType: string;
+  publicHalf: PublicHalf;
+}
+
+export type KeyDecodeResult = { ok: true; key: DecodedKey } | { ok: false; error: string };
+
+const FORMATS: Record<string, 'sec1' | 'pkcs1' | 'pkcs8'> = {
+  'EC PRIVATE KEY': 'sec1',
+  'RSA PRIVATE KEY': 'pkcs1',
+  'PRIVATE KEY': 'pkcs8',
+};
+
+interface Jwk {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+}
+
+function publicHalfOf(jwk: Jwk): PublicHalf | undefined {
+  if (jwk.kty === 'EC' && jwk.x && jwk.y) {
+    const bits = jwk.crv === 'P-521' ? 521 : Number((jwk.crv ?? '').replace(/\D/g, '')) || 0;
+    return { kind: 'EC', curve: jwk.crv ?? 'unknown', bits, a: jwk.x, b: jwk.y };
+  }
+  if (jwk.kty === 'RSA' && jwk.n && jwk.e) {
+    const n = Buffer.from(jwk.n, 'base64url');
+    let i = 0;
+    while (i < n.length && n[i] === 0) i++;
+    const first = n[i] ?? 0;
+    const bits = (n.length - i - 1) * 8 + (first ? Math.floor(Math.log2(first)) + 1 : 0);
+    return { kind: 'RSA', bits, a: jwk.n, b: jwk.e };
+  }
+  return undefined;
+}
+
+export function decodePrivateKey(text: string): KeyDecodeResult {
+  const first = scanPem(text).blocks[0];
+  if (!first) return { ok: false, error: 'not PEM-encoded' };
+  const format = FORMATS[first.type];
+  if (!format) return { ok: false, error: `unsupported block type: '${first.type}'` };
+  let jwk: Jwk;
+  try {
+    const ko = createPrivateKey({ key: Buffer.from(first.der), format: 'der', type: format });
+    // The public JWK: derived from the private key, carries no private member.
+    jwk = createPublicKey(ko).export({ format: 'jwk' }) as Jwk;
+  } catch {
+    const what = format === 'sec1' ? 'x509: failed to parse EC private key' : format === 'pkcs1' ? 'x509: failed to parse private key' : 'x509: failed to parse PKCS#8 private key';
+    return { ok: false, error: what };
+  }
+  const half = publicHalfOf(jwk);
+  if (!half) return { ok: false, error: `unsupported PKCS#8 private key type: ${jwk.kty ?? 'unknown'}` };
+  return { ok: true, key: { blockType: first.type, publicHalf: half } };
+}
+
+export function certificatePublicHalf(cert: Certificate): PublicHalf | undefined {
+  try {
+    return publicHalfOf(createPublicKey({ key: Buffer.from(cert.spki), format: 'der', type: 'spki' }).export({ format: 'jwk' }) as Jwk);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linkerd's `matchesCertificate`: EC compares X and Y, RSA compares N and E. */
+export function keyMatchesCertificate(key: DecodedKey, cert: Certificate): boolean {
+  const c = certificatePublicHalf(cert);
+  if (!c) return false;
+  return c.kind === key.publicHalf.kind && c.a === key.publicHalf.a && c.b === key.publicHalf.b && c.curve === key.publicHalf.curve;
+}
+
+export const KEY_MISMATCH = 'tls: Public and private key do not match';

@@ -1,0 +1,169 @@
+/**
+ * Chain verification with Go's crypto/x509 semantics, because `linkerd check` and the identity
+ * controller verify the issuer with `Certificate.Verify` (DNSName "", KeyUsages empty = ServerAuth):
+ * - parents are found by raw subject == raw issuer, ordered by key-identifier match, and chosen BY
+ *   SIGNATURE (linkerd2's `valid` fixture has issuer and anchor with the same subject and no key ids);
+ * - a parent must be CA (or a v1 certificate) and, if it has KeyUsage, carry keyCertSign;
+ * - intermediates need CA:TRUE; roots are trusted as they are; path length counts intermediates below;
+ * - every certificate in the chain must be within its validity period;
+ * - EKU: each certificate that has an EKU extension must allow serverAuth (or any);
+ * - DNS name constraints of roots/intermediates apply to the leaf's DNS SANs.
+ * Error texts are Go's, since Linkerd prints them verbatim.
+ */
+import { EKU, certName, rfc3339, type Certificate } from './certificate.js';
+import { checkSignature } from './signature.js';
+
+export interface VerifyOptions {
+  roots: Certificate[];
+  intermediates?: Certificate[];
+  now: Date;
+  /** requested EKUs (OIDs); default [serverAuth], like Go with empty KeyUsages */
+  keyUsages?: string[];
+}
+
+export type VerifyResult = { ok: true; chains: Certificate[][] } | { ok: false; error: string };
+
+const MAX_SIGNATURE_CHECKS = 100;
+
+function timeError(c: Certificate, now: Date): string | undefined {
+  if (now < c.notBefore) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(c.notBefore)}`;
+  if (now > c.notAfter) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(c.notAfter)}`;
+  return undefined;
+}
+
+function dnsMatches(name: string, constraint: string): boolean {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  const c = constraint.toLowerCase();
+  if (c === '') return true;
+  if (c.startsWith('.')) return n.endsWith(c);
+  return n === c || n.endsWith('.' + c);
+}
+
+function nameConstraintError(ca: Certificate, leaf: Certificate): string | undefined {
+  const nc = ca.nameConstraints;
+  if (!nc) return undefined;
+  const prefix = 'x509: a root or intermediate certificate is not authorized to sign for this name: ';
+  for (const name of leaf.dnsNames) {
+    const excluded = nc.excludedDNS.find((c) => dnsMatches(name, c));
+    if (excluded !== undefined) return `${prefix}DNS name ${JSON.stringify(name)} is excluded by constraint ${JSON.stringify(excluded)}`;
+    if (nc.permittedDNS.length && !nc.permittedDNS.some((c) => dnsMatches(name, c))) return `${prefix}DNS name ${JSON.stringify(name)} is not permitted by any constraint`;
+  }
+  return undefined;
+}
+
+type CertType = 'leaf' | 'intermediate' | 'root';
+
+function isValid(c: Certificate, type: CertType, chain: Certificate[], now: Date): string | undefined {
+  if (c.unhandledCritical.length) return 'x509: unhandled critical extension';
+  const t = timeError(c, now);
+  if (t) return t;
+  if (type !== 'leaf') {
+    const leaf = chain[0];
+    if (leaf) {
+      const nc = nameConstraintError(c, leaf);
+      if (nc) return nc;
+    }
+  }
+  if (type === 'intermediate' && !c.basicConstraints?.isCA) return 'x509: certificate is not authorized to sign other certificates';
+  const pathLen = c.basicConstraints?.pathLen;
+  if (type !== 'leaf' && c.basicConstraints && pathLen !== undefined && pathLen >= 0 && chain.length - 1 > pathLen) {
+    return 'x509: too many intermediates for path length constraint';
+  }
+  return undefined;
+}
+
+/** Go's CheckSignatureFrom: the parent's constraints, then the signature. */
+export async function checkSignatureFrom(child: Certificate, parent: Certificate): Promise<string | undefined> {
+  if ((parent.version === 3 && !parent.basicConstraints) || (parent.basicConstraints && !parent.basicConstraints.isCA)) {
+    return 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
+  }
+  if (parent.keyUsage && parent.keyUsage.size > 0 && !parent.keyUsage.has('keyCertSign')) {
+    return 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
+  }
+  if (parent.publicKey.algorithm === 'unknown') return 'x509: cannot verify signature: algorithm unimplemented';
+  return checkSignature(child, parent);
+}
+
+function potentialParents(c: Certificate, pool: Certificate[]): Certificate[] {
+  const byName = pool.filter((p) => p.subjectRaw === c.issuerRaw);
+  const rank = (p: Certificate) => {
+    if (c.authorityKeyId && p.subjectKeyId) return c.authorityKeyId === p.subjectKeyId ? 0 : 2;
+    return 1;
+  };
+  return byName.map((p, i) => ({ p, i })).sort((x, y) => rank(x.p) - rank(y.p) || x.i - y.i).map((x) => x.p);
+}
+
+function chainAllowsUsage(chain: Certificate[], usages: string[]): boolean {
+  const remaining = new Set(usages);
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const eku = chain[i]!.extKeyUsage;
+    if (!eku || eku.length === 0) continue;
+    if (eku.includes(EKU.any)) continue;
+    for (const u of [...remaining]) if (!eku.includes(u)) remaining.delete(u);
+    if (remaining.size === 0) return false;
+  }
+  return true;
+}
+
+export async function goVerify(leaf: Certificate, opts: VerifyOptions): Promise<VerifyResult> {
+  const now = opts.now;
+  const leafErr = isValid(leaf, 'leaf', [], now);
+  if (leafErr) return { ok: false, error: leafErr };
+  let chains: Certificate[][];
+  if (opts.roots.some((r) => sameCert(r, leaf))) {
+    chains = [[leaf]];
+  } else {
+    const state = { sigChecks: 0, error: undefined as string | undefined };
+    chains = await buildChains([leaf], opts, state);
+    if (chains.length === 0) return { ok: false, error: state.error ?? 'x509: certificate signed by unknown authority' };
+  }
+  const usages = opts.keyUsages ?? [EKU.serverAuth];
+  if (usages.includes(EKU.any)) return { ok: true, chains };
+  const good = chains.filter((ch) => chainAllowsUsage(ch, usages));
+  if (good.length === 0) return { ok: false, error: 'x509: certificate specifies an incompatible key usage' };
+  return { ok: true, chains: good };
+}
+
+export function sameCert(a: Certificate, b: Certificate): boolean {
+  return a.der.length === b.der.length && Buffer.from(a.der).equals(Buffer.from(b.der));
+}
+
+async function buildChains(current: Certificate[], opts: VerifyOptions, state: { sigChecks: number; error: string | undefined }): Promise<Certificate[][]> {
+  const c = current[current.length - 1]!;
+  const chains: Certificate[][] = [];
+  let hintErr: string | undefined;
+  let hintCert: Certificate | undefined;
+  const consider = async (type: 'root' | 'intermediate', cand: Certificate) => {
+    if (current.some((x) => sameCert(x, cand))) return;
+    if (++state.sigChecks > MAX_SIGNATURE_CHECKS) {
+      state.error = 'x509: signature check attempts limit reached while verifying certificate chain';
+      return;
+    }
+    const sigErr = await checkSignatureFrom(c, cand);
+    const err = sigErr ?? isValid(cand, type, current, opts.now);
+    if (err) {
+      if (hintErr === undefined) {
+        hintErr = err;
+        hintCert = cand;
+      }
+      return;
+    }
+    if (type === 'root') chains.push([...current, cand]);
+    else chains.push(...(await buildChains([...current, cand], opts, state)));
+  };
+  for (const r of potentialParents(c, opts.roots)) await consider('root', r);
+  for (const i of potentialParents(c, opts.intermediates ?? [])) await consider('intermediate', i);
+  if (chains.length === 0 && state.error === undefined) {
+    state.error = hintErr !== undefined && hintCert
+      ? `x509: certificate signed by unknown authority (possibly because of ${JSON.stringify(hintErr)} while trying to verify candidate authority certificate ${JSON.stringify(certName(hintCert))})`
+      : 'x509: certificate signed by unknown authority';
+  }
+  return chains;
+}
+
+/** Which of `candidates` signed `child` (signature only, no name or constraint checks). */
+export async function signersOf(child: Certificate, candidates: Certificate[]): Promise<Certificate[]> {
+  const out: Certificate[] = [];
+  for (const p of candidates) if ((await checkSignature(child, p)) === undefined) out.push(p);
+  return out;
+}

@@ -1,0 +1,56 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { parseCertificate } from '../../../checks/x509/certificate.js';
+import { decodePrivateKey, keyMatchesCertificate } from '../../../checks/x509/keys.js';
+import { scanPem } from '../../../checks/x509/pem.js';
+import { keyPem, makeKeyPair, selfSigned, toPem } from '../../helpers/pki.js';
+
+const fixture = (n: string) => readFileSync(new URL(`../../fixtures/linkerd2/${n}`, import.meta.url), 'utf8');
+
+t.test('fixture SEC1 keys match their certificates', async (t) => {
+  for (const p of ['valid', 'valid-with-rsa-anchor', 'expired', 'not-valid-yet', 'wrong-algo']) {
+    const k = decodePrivateKey(fixture(`${p}-key.pem`));
+    if (!k.ok) throw new Error(k.error);
+    t.equal(k.key.blockType, 'EC PRIVATE KEY');
+    const cert = parseCertificate(scanPem(fixture(`${p}-crt.pem`)).blocks[0]!.der);
+    t.ok(keyMatchesCertificate(k.key, cert), p);
+  }
+  const other = decodePrivateKey(fixture('expired-key.pem'));
+  const cert = parseCertificate(scanPem(fixture('valid-crt.pem')).blocks[0]!.der);
+  t.ok(other.ok && !keyMatchesCertificate(other.key, cert), 'another key does not match');
+});
+
+t.test('PKCS#8 and PKCS#1, EC and RSA', async (t) => {
+  const ec = await makeKeyPair('P-256');
+  const rsa = await makeKeyPair('RSA-2048');
+  const ecCert = parseCertificate((await selfSigned(ec, { cn: 'e' })).der);
+  const rsaCert = parseCertificate((await selfSigned(rsa, { cn: 'r' })).der);
+  for (const [pem, cert, type] of [
+    [keyPem(ec, 'pkcs8'), ecCert, 'PRIVATE KEY'],
+    [keyPem(ec, 'sec1'), ecCert, 'EC PRIVATE KEY'],
+    [keyPem(rsa, 'pkcs8'), rsaCert, 'PRIVATE KEY'],
+    [keyPem(rsa, 'pkcs1'), rsaCert, 'RSA PRIVATE KEY'],
+  ] as const) {
+    const k = decodePrivateKey(pem);
+    t.ok(k.ok && k.key.blockType === type && keyMatchesCertificate(k.key, cert), type);
+  }
+  const k = decodePrivateKey(keyPem(rsa, 'pkcs1'));
+  t.ok(k.ok && k.key.publicHalf.bits === 2048);
+  t.ok(k.ok && !keyMatchesCertificate(k.key, ecCert));
+});
+
+t.test("Linkerd's key errors", async (t) => {
+  t.same(decodePrivateKey('not pem'), { ok: false, error: 'not PEM-encoded' });
+  t.same(decodePrivateKey(toPem('ENCRYPTED PRIVATE KEY', new Uint8Array([1, 2, 3]))), { ok: false, error: "unsupported block type: 'ENCRYPTED PRIVATE KEY'" });
+  t.same(decodePrivateKey(toPem('EC PRIVATE KEY', new Uint8Array([48, 3, 2, 1, 1]))), { ok: false, error: 'x509: failed to parse EC private key' });
+  const ed = (await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const r = decodePrivateKey(ed);
+  t.ok(!r.ok && r.error.startsWith('unsupported PKCS#8 private key type'));
+});
+
+t.test('decoded keys carry no private member', async (t) => {
+  const ec = await makeKeyPair('P-256');
+  const k = decodePrivateKey(keyPem(ec, 'sec1'));
+  const jwk = (await import('node:crypto')).createPrivateKey(keyPem(ec)).export({ format: 'jwk' }) as { d: string };
+  t.notMatch(JSON.stringify(k), jwk.d);
+});
