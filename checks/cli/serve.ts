@@ -1,0 +1,106 @@
+/**
+ * `linkerd-cert-guard serve`: the admission webhook (SPEC sections 3, 5, 6).
+ * Resolves with 0 once a SIGTERM (or SIGINT) drain has finished.
+ */
+import { Option } from 'commander';
+import type { Mode } from '../config.js';
+import { GuardError } from '../errors.js';
+import { createLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
+import { startWebhookServer, type HostPort } from '../../webhook/server.js';
+import type { TlsSource } from '../../webhook/tls.js';
+import { addCommonOptions, commanderExit, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
+import type { CommandRunner } from './io.js';
+
+interface ServeFlags extends CommonFlags {
+  listen: string;
+  tlsDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  mode?: Mode;
+  metricsListen: string;
+  drainDelay: string;
+  reloadInterval: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export const run: CommandRunner = async (argv, io) => {
+  const cmd = addCommonOptions(newCommand('serve', io))
+    .description('run the admission webhook: POST /mutate repairs, POST /validate rejects (HTTPS)')
+    .option('--listen <host:port>', 'HTTPS address', '0.0.0.0:9443')
+    .option('--tls-dir <dir>', 'directory holding tls.crt and tls.key (a cert-manager Secret volume)')
+    .option('--tls-cert <file>', 'serving certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'serving private key (PEM), with --tls-cert')
+    .addOption(new Option('--mode <mode>', 'enforce: deny and repair; repair: repair and warn; audit: warn only (overrides config mode)').choices(['enforce', 'repair', 'audit']))
+    .option('--metrics-listen <host:port>', 'plain-HTTP address of GET /metrics', '0.0.0.0:9090')
+    .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long before closing', '5')
+    .option('--reload-interval <seconds>', 'poll the serving certificate files this often (directory events reload sooner)', '10')
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'));
+
+  let logger: Logger | undefined;
+  try {
+    try {
+      cmd.parse(argv, { from: 'user' });
+    } catch (e) {
+      const code = commanderExit(e);
+      if (code !== undefined) return code;
+      throw e;
+    }
+    const flags = cmd.opts<ServeFlags>();
+    const config = configFromFlags(flags, flags.mode ? { mode: flags.mode } : {});
+    const tls = tlsSource(flags);
+    const listen = parseHostPort(flags.listen, '--listen');
+    const metricsListen = parseHostPort(flags.metricsListen, '--metrics-listen');
+    const drainDelayMs = seconds(flags.drainDelay, '--drain-delay', 0) * 1000;
+    const reloadPollMs = seconds(flags.reloadInterval, '--reload-interval', 0.05) * 1000;
+    logger = createLogger(flags.logLevel, io.stdout);
+
+    const server = await startWebhookServer({ config, tls, listen, metricsListen, logger, drainDelayMs, reloadPollMs });
+    const signal = await new Promise<string>((resolve) => {
+      const on = (s: NodeJS.Signals): void => {
+        process.off('SIGTERM', on);
+        process.off('SIGINT', on);
+        resolve(s);
+      };
+      process.on('SIGTERM', on);
+      process.on('SIGINT', on);
+    });
+    logger.info({ signal }, 'shutting down');
+    await server.drain();
+    return 0;
+  } catch (e) {
+    return reportFailure(e, io);
+  }
+};
+
+function tlsSource(flags: ServeFlags): TlsSource {
+  if (flags.tlsDir !== undefined) {
+    if (flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
+      throw new GuardError('LCG_USAGE', '--tls-dir cannot be combined with --tls-cert/--tls-key');
+    }
+    return { dir: flags.tlsDir };
+  }
+  if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) return { certFile: flags.tlsCert, keyFile: flags.tlsKey };
+  if (flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
+    throw new GuardError('LCG_USAGE', '--tls-cert and --tls-key must be given together');
+  }
+  throw new GuardError('LCG_USAGE', 'a serving certificate is required: --tls-dir DIR or --tls-cert FILE --tls-key FILE');
+}
+
+/** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces). */
+export function parseHostPort(value: string, flag: string): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new GuardError('LCG_USAGE', `${flag} must be HOST:PORT (e.g. 0.0.0.0:9443 or [::]:9443), got '${value}'`);
+  }
+  const host = m[1] ?? (m[2] || '0.0.0.0');
+  return { host, port };
+}
+
+function seconds(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > 3600) {
+    throw new GuardError('LCG_USAGE', `${flag} must be a number of seconds between ${min} and 3600, got '${value}'`);
+  }
+  return n;
+}

@@ -1,0 +1,60 @@
+/**
+ * Prometheus metrics on a private registry (the Helm chart's PrometheusRule uses these names).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRIC_PREFIX = 'linkerd_cert_guard_';
+
+export class WebhookMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'endpoint' | 'kind' | 'operation' | 'decision'>;
+  readonly duration: Histogram<'endpoint'>;
+  readonly repairs: Counter<'rule'>;
+  readonly denials: Counter<'rule'>;
+  readonly reloads: Counter<'result'>;
+  readonly certificateExpiry: Gauge;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: `${METRIC_PREFIX}admission_requests_total`,
+      help: 'Admission requests by endpoint, object kind, operation and decision (ignored, allowed, warned, patched, denied, invalid, error).',
+      labelNames: ['endpoint', 'kind', 'operation', 'decision'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}admission_duration_seconds`,
+      help: 'Time from a parsed AdmissionReview to its response being written.',
+      labelNames: ['endpoint'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.repairs = new Counter({
+      name: `${METRIC_PREFIX}repairs_total`,
+      help: 'Repairs returned by /mutate, by rule.',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.denials = new Counter({
+      name: `${METRIC_PREFIX}denials_total`,
+      help: 'Denials returned by /validate, by the rule that caused them.',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.reloads = new Counter({
+      name: `${METRIC_PREFIX}certificate_reloads_total`,
+      help: 'Serving certificate reloads after a change on disk, by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
+    // Present from the start so `increase(...{result="failure"}[1h]) > 0` alerts have a series.
+    this.reloads.inc({ result: 'success' }, 0);
+    this.reloads.inc({ result: 'failure' }, 0);
+    this.certificateExpiry = new Gauge({
+      name: `${METRIC_PREFIX}serving_certificate_expiry_timestamp_seconds`,
+      help: 'notAfter of the serving certificate in use, as a Unix timestamp.',
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * The admission webhook's HTTP edge (SPEC section 6): express on an HTTPS server whose
+ * certificate is swapped in place when it rotates, Prometheus metrics on a separate
+ * plain-HTTP listener, and a drain on shutdown. All decisions are made by `admit`.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../checks/config.js';
+import { GuardError } from '../checks/errors.js';
+import { admit, type Endpoint } from './admission.js';
+import type { Logger } from './log.js';
+import { WebhookMetrics } from './metrics.js';
+import { checkReview, type AdmissionReviewResponse } from './review.js';
+import { loadServingPair, ServingCertificateWatcher, type ServingPair, type TlsSource } from './tls.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface WebhookServerOptions {
+  config: Config;
+  tls: TlsSource;
+  listen: HostPort;
+  /** null: no metrics listener */
+  metricsListen: HostPort | null;
+  logger: Logger;
+  /** SIGTERM: keep serving this long (endpoints are being removed) before closing */
+  drainDelayMs?: number;
+  /** how often the serving certificate files are re-read when no directory event arrives */
+  reloadPollMs?: number;
+  /** longer than the API server's 90 s idle connection reuse, so it never writes to a closed socket */
+  keepAliveTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** how often Node enforces headersTimeout/requestTimeout */
+  connectionsCheckingIntervalMs?: number;
+  bodyLimitBytes?: number;
+  /** process_* and nodejs_* metrics (default true) */
+  processMetrics?: boolean;
+}
+
+export const DEFAULTS = {
+  drainDelayMs: 5_000,
+  reloadPollMs: 10_000,
+  keepAliveTimeoutMs: 100_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  connectionsCheckingIntervalMs: 1_000,
+  // A review carries object and oldObject; etcd's default object limit is 1.5 MiB.
+  bodyLimitBytes: 3 * 1024 * 1024,
+} as const;
+
+export interface WebhookServer {
+  /** the HTTPS port actually bound (useful with port 0) */
+  readonly port: number;
+  /** the metrics port actually bound, or null */
+  readonly metricsPort: number | null;
+  readonly metrics: WebhookMetrics;
+  /** the serving pair in use */
+  readonly servingPair: ServingPair;
+  /** ready: a serving certificate is loaded and no drain has begun */
+  isReady(): boolean;
+  /** re-read the certificate files now (the watcher does this by itself) */
+  reloadCertificate(): boolean;
+  /** readiness off, wait drainDelayMs, stop accepting, finish in-flight requests, close */
+  drain(): Promise<void>;
+}
+
+const MIN_TLS = 'TLSv1.2' as const;
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  const o = { ...DEFAULTS, ...stripUndefined(options) };
+  const { config, logger } = o;
+  const metrics = new WebhookMetrics({ processMetrics: o.processMetrics ?? true });
+  const initial = loadServingPair(o.tls);
+  metrics.certificateExpiry.set(initial.notAfter.getTime() / 1000);
+
+  let draining = false;
+  let closing = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    if (closing) res.setHeader('Connection', 'close');
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = !draining;
+    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'draining');
+  });
+  // Parse whatever the content type; the schema decides what is acceptable.
+  const json = express.json({ limit: o.bodyLimitBytes, type: () => true, strict: false });
+  for (const endpoint of ['mutate', 'validate'] as const) {
+    app.post(`/${endpoint}`, json, (req, res) => review(endpoint, req, res));
+  }
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found: the webhook serves POST /mutate, POST /validate, GET /healthz, GET /readyz' });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => requestError(err, req, res));
+
+  function review(endpoint: Endpoint, req: Request, res: Response): void {
+    const started = performance.now();
+    const checked = checkReview(req.body);
+    if (!checked.ok) {
+      reject(endpoint, res, 400, checked.error);
+      return;
+    }
+    const { review } = checked;
+    const request = review.request;
+    let admission;
+    try {
+      admission = admit(request, config, endpoint);
+    } catch (e) {
+      // A rule threw: answer 500 so the API server applies the configured failurePolicy.
+      metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: 'error' });
+      logger.error({ uid: request.uid, endpoint, kind: request.kind.kind, err: { message: (e as Error).message } }, 'admission failed');
+      res.status(500).json({ error: 'internal error while judging the object' });
+      return;
+    }
+    const body: AdmissionReviewResponse = { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: admission.response };
+    res.json(body);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.duration.observe({ endpoint }, seconds);
+    metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: admission.decision });
+    for (const rule of admission.repaired) metrics.repairs.inc({ rule });
+    for (const rule of admission.denied) metrics.denials.inc({ rule });
+    logger.info(
+      {
+        uid: request.uid,
+        endpoint,
+        kind: request.kind.kind,
+        name: request.name ?? objectName(request.object),
+        namespace: request.namespace,
+        operation: request.operation,
+        dryRun: request.dryRun === true,
+        role: admission.role,
+        decision: admission.decision,
+        repaired: admission.repaired,
+        denied: admission.denied,
+        warned: admission.warned,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+      },
+      'admission',
+    );
+  }
+
+  function reject(endpoint: string, res: Response, status: number, error: string): void {
+    metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
+    logger.warn({ endpoint, status, error }, 'rejected request');
+    if (status === 413) res.setHeader('Connection', 'close'); // don't read megabytes we will not use
+    res.status(status).json({ error });
+  }
+
+  function requestError(err: unknown, req: Request, res: Response): void {
+    const endpoint = req.path.replace(/^\//, '');
+    const e = err as { type?: string; status?: number; message?: string };
+    if (res.headersSent) return;
+    switch (e.type) {
+      case 'entity.too.large':
+        return reject(endpoint, res, 413, `request body exceeds ${o.bodyLimitBytes} bytes`);
+      case 'entity.parse.failed':
+        // JSON.parse's message quotes the body: say only that it is malformed.
+        return reject(endpoint, res, 400, 'malformed JSON: the body is not a JSON document');
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return reject(endpoint, res, 415, 'unsupported content encoding or charset');
+      case 'request.aborted':
+        return reject(endpoint, res, 400, 'request aborted by the client');
+      default:
+        if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+          return reject(endpoint, res, e.status, 'bad request');
+        }
+        logger.error({ endpoint, err: { message: e.message } }, 'internal error');
+        res.status(500).json({ error: 'internal error' });
+    }
+  }
+
+  const server: HttpsServer = createHttpsServer(
+    {
+      cert: initial.cert,
+      key: initial.key,
+      minVersion: MIN_TLS,
+      connectionsCheckingInterval: o.connectionsCheckingIntervalMs,
+      requestTimeout: o.requestTimeoutMs,
+      headersTimeout: o.headersTimeoutMs,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+    },
+    app,
+  );
+  // (the options above are honoured by Node >= 18.0; set again for clarity on the instance)
+  server.keepAliveTimeout = o.keepAliveTimeoutMs;
+  server.headersTimeout = o.headersTimeoutMs;
+  server.requestTimeout = o.requestTimeoutMs;
+  server.on('tlsClientError', (err) => logger.debug({ err: { message: err.message } }, 'TLS handshake failed'));
+
+  const watcher = new ServingCertificateWatcher(o.tls, initial, {
+    pollIntervalMs: o.reloadPollMs,
+    onLoad(pair) {
+      // New handshakes get the new pair; established connections keep theirs.
+      server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: MIN_TLS });
+      metrics.reloads.inc({ result: 'success' });
+      metrics.certificateExpiry.set(pair.notAfter.getTime() / 1000);
+      logger.info(
+        { certFingerprint: pair.certFingerprint, serialNumber: pair.serialNumber, subject: pair.subject, notAfter: pair.notAfter.toISOString() },
+        'serving certificate reloaded',
+      );
+    },
+    onError(error) {
+      metrics.reloads.inc({ result: 'failure' });
+      logger.error({ error: error.message }, 'serving certificate not reloaded; keeping the previous one');
+    },
+  });
+
+  let metricsServer: HttpServer | null = null;
+  if (o.metricsListen) {
+    metricsServer = createHttpServer((req, res) => serveMetrics(metrics, req, res));
+    metricsServer.keepAliveTimeout = 65_000;
+  }
+
+  await listen(server, o.listen);
+  try {
+    if (metricsServer && o.metricsListen) await listen(metricsServer, o.metricsListen);
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+  watcher.start();
+  const port = (server.address() as AddressInfo).port;
+  const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : null;
+  logger.info(
+    {
+      listen: `${o.listen.host}:${port}`,
+      metricsListen: metricsPort === null ? null : `${o.metricsListen?.host}:${metricsPort}`,
+      mode: config.mode,
+      strict: config.strict,
+      certFingerprint: initial.certFingerprint,
+      notAfter: initial.notAfter.toISOString(),
+    },
+    'listening',
+  );
+
+  let drained: Promise<void> | undefined;
+  return {
+    port,
+    metricsPort,
+    metrics,
+    get servingPair() {
+      return watcher.current;
+    },
+    isReady: () => !draining,
+    reloadCertificate: () => watcher.check(),
+    drain() {
+      drained ??= (async () => {
+        draining = true;
+        logger.info({ drainDelayMs: o.drainDelayMs }, 'draining: readiness off, still serving');
+        await sleep(o.drainDelayMs);
+        closing = true;
+        watcher.stop();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // In-flight requests get requestTimeout to finish; then the stragglers are cut.
+        const cutoff = setTimeout(() => server.closeAllConnections(), o.requestTimeoutMs);
+        cutoff.unref();
+        await closed;
+        clearTimeout(cutoff);
+        if (metricsServer) {
+          const m = metricsServer;
+          await new Promise<void>((resolve) => m.close(() => resolve()));
+          m.closeAllConnections();
+        }
+        logger.info('drained');
+      })();
+      return drained;
+    },
+  };
+}
+
+function serveMetrics(metrics: WebhookMetrics, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' || path !== '/metrics') {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+    return;
+  }
+  metrics.registry.metrics().then(
+    (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+    () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+  );
+}
+
+function listen(server: HttpServer | HttpsServer, at: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException): void => {
+      reject(new GuardError('LCG_USAGE', `cannot listen on ${at.host}:${at.port}: ${e.code ?? e.message}`));
+    };
+    server.once('error', onError);
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function objectName(object: unknown): string | undefined {
+  const meta = (object as { metadata?: { name?: unknown; generateName?: unknown } } | null | undefined)?.metadata;
+  if (typeof meta?.name === 'string') return meta.name;
+  return typeof meta?.generateName === 'string' ? `${meta.generateName}*` : undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
