@@ -1,0 +1,46 @@
+import t from 'tap';
+import { applyPatch, mergeOps, setOp } from '../../../checks/rules/patch.js';
+
+t.test('setOp creates missing parents in one add, replaces present leaves', async (t) => {
+  const o = { spec: { privateKey: { size: 384 } } };
+  t.same(setOp(o, ['spec', 'privateKey', 'size'], 256), { op: 'replace', path: '/spec/privateKey/size', value: 256 });
+  t.same(setOp(o, ['spec', 'privateKey', 'algorithm'], 'ECDSA'), { op: 'add', path: '/spec/privateKey/algorithm', value: 'ECDSA' });
+  t.same(setOp({}, ['spec', 'isCA'], true), { op: 'add', path: '/spec', value: { isCA: true } });
+  t.same(setOp({ spec: { privateKey: 'junk' } }, ['spec', 'privateKey', 'algorithm'], 'ECDSA'), { op: 'replace', path: '/spec/privateKey', value: { algorithm: 'ECDSA' } });
+  t.same(setOp({ metadata: { labels: {} } }, ['metadata', 'labels', 'a/b~c'], 'x'), { op: 'add', path: '/metadata/labels/a~1b~0c', value: 'x' });
+});
+
+t.test('mergeOps folds same-path adds, dedupes appends, orders array removals from the end', async (t) => {
+  t.same(
+    mergeOps([
+      { op: 'add', path: '/spec/privateKey', value: { algorithm: 'RSA' } },
+      { op: 'add', path: '/spec/privateKey', value: { rotationPolicy: 'Always' } },
+      { op: 'add', path: '/spec/privateKey', value: { algorithm: 'ECDSA' } },
+      { op: 'add', path: '/spec/usages/-', value: 'server auth' },
+      { op: 'add', path: '/spec/usages/-', value: 'server auth' },
+      { op: 'remove', path: '/spec/sources/1' },
+      { op: 'remove', path: '/spec/sources/3' },
+    ]),
+    [
+      { op: 'add', path: '/spec/privateKey', value: { algorithm: 'ECDSA', rotationPolicy: 'Always' } },
+      { op: 'add', path: '/spec/usages/-', value: 'server auth' },
+      { op: 'remove', path: '/spec/sources/3' },
+      { op: 'remove', path: '/spec/sources/1' },
+    ],
+  );
+});
+
+t.test('applyPatch is pure and follows RFC 6902', async (t) => {
+  const o = { a: { b: [1, 2, 3] }, c: 'x' };
+  const out = applyPatch(o, [
+    { op: 'add', path: '/a/b/-', value: 4 },
+    { op: 'add', path: '/a/b/0', value: 0 },
+    { op: 'remove', path: '/a/b/1' },
+    { op: 'replace', path: '/c', value: 'y' },
+    { op: 'add', path: '/d', value: { e: 1 } },
+  ]);
+  t.same(out, { a: { b: [0, 2, 3, 4] }, c: 'y', d: { e: 1 } });
+  t.same(o, { a: { b: [1, 2, 3] }, c: 'x' }, 'input untouched');
+  t.throws(() => applyPatch(o, [{ op: 'replace', path: '/nope', value: 1 }]), /does not resolve/);
+  t.throws(() => applyPatch(o, [{ op: 'remove', path: '/a/x/y' }]), /does not resolve/);
+});
