@@ -76,3 +76,149 @@ t.test('seed 000: the v1alpha2 Certificate is flagged legacy-api and --fix makes
   t.ok(fixed.stdout.startsWith('# Seed 000: "Using external issuer certificates" (Linkerd 2.7-era guide).\n# The Issuer references the signing key pair stored in Secret linkerd-trust-anchor.\napiVersion: cert-manager.io/v1alpha2\nkind: Issuer\n'));
   t.equal(fixed.code, 0, 'nothing at error level remains on the Certificate');
 });
+
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const brokenIssuer = `# the identity issuer, before review
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: linkerd-identity-issuer
+  namespace: linkerd
+spec:
+  secretName: linkerd-identity-issuer
+  commonName: identity.linkerd.cluster.local
+  issuerRef: {name: linkerd-identity-issuer, kind: ClusterIssuer}
+  privateKey:
+    algorithm: ECDSA # keep
+    rotationPolicy: Always
+`;
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'lcg-lint-'));
+}
+
+t.test('stdin, kind: List, non-object documents and unknown kinds', async (t) => {
+  const input = [
+    'apiVersion: v1\nkind: List\nitems:\n- apiVersion: cert-manager.io/v1\n  kind: Certificate\n  metadata: {name: linkerd-trust-anchor, namespace: cert-manager}\n  spec: {isCA: true, secretName: linkerd-trust-anchor, privateKey: {algorithm: ECDSA, rotationPolicy: Always}}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n',
+    '--- just a string\n',
+    '---\n- a\n- list\n',
+    '---\napiVersion: example.com/v9\nkind: Gizmo\nmetadata: {name: linkerd-identity-issuer}\n',
+  ].join('');
+  const r = await runInProcess(['lint', '-o', 'json', '-'], { stdin: input });
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.same(report.objects.map((o) => [o.source, o.kind, o.role, o.findings.length]), [
+    ['-#0.items[0]', 'Certificate', 'trust-anchor', 0],
+    ['-#0.items[1]', 'ConfigMap', null, 0],
+    ['-#1', null, null, 0],
+    ['-#2', null, null, 0],
+    ['-#3', 'Gizmo', null, 0],
+  ]);
+  t.same(report.summary, { objects: 5, errors: 0, warnings: 0, repaired: 0 });
+});
+
+t.test('a YAML syntax error is exit 2 with file:line: reason', async (t) => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n');
+  const r = await runInProcess(['lint', join(dir, 'bad.yaml')]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, new RegExp(`^linkerd-cert-guard: ${dir.replace(/[/.]/g, '\\$&')}/bad\\.yaml:\\d+: .+\\n$`));
+  t.equal(r.stderr.split('\n').length, 2, 'one line');
+  const missing = await runInProcess(['lint', join(dir, 'nope.yaml')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /cannot read .*nope\.yaml: ENOENT/);
+  const none = await runInProcess(['lint']);
+  t.equal(none.code, 2);
+  t.match(none.stderr, /needs at least one PATH/);
+  const badFlag = await runInProcess(['lint', '-o', 'xml', 'x']);
+  t.equal(badFlag.code, 2);
+  t.match(badFlag.stderr, /xml/);
+});
+
+t.test('directories are walked for *.yaml, *.yml and *.json; one directory is one setup', async (t) => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'a', 'deep'), { recursive: true });
+  mkdirSync(join(dir, 'b'));
+  writeFileSync(join(dir, 'a', 'deep', 'issuer.yml'), brokenIssuer);
+  writeFileSync(join(dir, 'b', 'bundle.json'), JSON.stringify({ apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name: 'linkerd-identity-trust-roots' }, spec: { sources: [{ secret: { name: 'linkerd-trust-anchor', key: 'tls.crt' } }, { secret: { name: 'linkerd-previous-anchor', key: 'tls.crt' } }], target: { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } } } }));
+  writeFileSync(join(dir, 'b', 'notes.txt'), 'not a manifest');
+  const r = await runInProcess(['lint', '-o', 'json', dir]);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.same(report.objects.map((o) => [o.source.slice(dir.length + 1), o.kind]), [['a/deep/issuer.yml#0', 'Certificate'], ['b/bundle.json#0', 'Bundle']]);
+  t.same(report.objects[0]?.findings.map((f) => f.rule), ['certificate/is-ca']);
+  t.equal(r.code, 1);
+});
+
+t.test('text output groups by file and object; colour only on a TTY without NO_COLOR', async (t) => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'issuer.yaml'), brokenIssuer);
+  const plain = await runInProcess(['lint', join(dir, 'issuer.yaml')]);
+  t.equal(plain.code, 1);
+  t.match(plain.stdout, /issuer\.yaml\n  Certificate linkerd\/linkerd-identity-issuer \(identity-issuer, line 7\)\n    error   certificate\/is-ca spec\.isCA:7 \[fixable\]\n/);
+  t.match(plain.stdout, /× 1 object, 1 error, 0 warnings \(1 fixable with --fix\)\n$/);
+  t.notMatch(plain.stdout, /\u001b\[/);
+  const tty = await runInProcess(['lint', join(dir, 'issuer.yaml')], { tty: true, env: {} });
+  t.match(tty.stdout, /\u001b\[31m/);
+  const noColor = await runInProcess(['lint', join(dir, 'issuer.yaml')], { tty: true, env: { NO_COLOR: '1' } });
+  t.notMatch(noColor.stdout, /\u001b\[/);
+});
+
+t.test('junit: a test case per Linkerd object, failures carry rule, field and line', async (t) => {
+  const r = await runInProcess(['lint', '-o', 'junit', 'test/fixtures/seeds/002-on-cluster-ca.yaml']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="linkerd-cert-guard lint" tests="1" failures="1"/);
+  t.match(r.stdout, /<testcase name="Certificate linkerd\/linkerd-identity-issuer \(test\/fixtures\/seeds\/002-on-cluster-ca.yaml#1\)" classname="lint.identity-issuer">/);
+  t.match(r.stdout, /<failure message="certificate\/rotation-policy spec.privateKey.rotationPolicy" type="certificate\/rotation-policy">certificate\/rotation-policy at spec.privateKey.rotationPolicy \(line 29\)/);
+});
+
+t.test('sarif: results point at file and line, rules carry help', async (t) => {
+  const r = await runInProcess(['lint', '-o', 'sarif', 'test/fixtures/seeds/004-vault.yaml']);
+  const sarif = JSON.parse(r.stdout) as { version: string; runs: Array<{ tool: { driver: { rules: Array<{ id: string; helpUri: string }> } }; results: Array<{ ruleId: string; level: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }> }> };
+  t.equal(sarif.version, '2.1.0');
+  const run = sarif.runs[0];
+  t.ok(run?.tool.driver.rules.some((x) => x.id === 'bundle/no-private-keys' && x.helpUri.endsWith('#bundle-no-private-keys')));
+  const rot = run?.results.find((x) => x.ruleId === 'certificate/rotation-policy');
+  t.equal(rot?.level, 'error');
+  t.same(rot?.locations[0]?.physicalLocation.artifactLocation.uri, 'test/fixtures/seeds/004-vault.yaml');
+  t.equal(rot?.locations[0]?.physicalLocation.region.startLine, 34, 'the privateKey line (rotationPolicy is missing under it)');
+  const sel = run?.results.find((x) => x.ruleId === 'bundle/namespace-selector');
+  t.equal(sel?.level, 'warning');
+});
+
+t.test('--fail-on warning fails on warnings; --write repairs in place keeping comments', async (t) => {
+  const warnOnly = await runInProcess(['lint', '--config', '/dev/null', 'test/fixtures/seeds/004-vault.yaml', '--fail-on', 'warning', '-o', 'json']);
+  t.equal(warnOnly.code, 1);
+  const dir = tmp();
+  const file = join(dir, 'issuer.yaml');
+  writeFileSync(file, brokenIssuer);
+  const w = await runInProcess(['lint', '--fix', '--write', file]);
+  t.equal(w.code, 0, w.stdout);
+  const text = readFileSync(file, 'utf8');
+  t.match(text, /^# the identity issuer, before review\n/);
+  t.match(text, /algorithm: ECDSA # keep\n/);
+  t.match(text, /\n  isCA: true\n/);
+  const again = await runInProcess(['lint', '--fix', file]);
+  t.equal(again.stdout, text, 'a second --fix changes nothing');
+  const usage = await runInProcess(['lint', '--write', file]);
+  t.equal(usage.code, 2);
+});
+
+t.test('configuration: flags and --config change what is Linkerd\'s and how strict', async (t) => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'issuer.yaml'), brokenIssuer.replace(/namespace: linkerd/, 'namespace: mesh'));
+  const def = await runInProcess(['lint', '-o', 'json', join(dir, 'issuer.yaml')]);
+  t.ok((JSON.parse(def.stdout) as JsonReport).objects[0]?.findings.some((f) => f.rule === 'certificate/namespace'));
+  const flag = await runInProcess(['lint', '-o', 'json', '--linkerd-namespace', 'mesh', join(dir, 'issuer.yaml')]);
+  t.notOk((JSON.parse(flag.stdout) as JsonReport).objects[0]?.findings.some((f) => f.rule === 'certificate/namespace'));
+  writeFileSync(join(dir, 'cfg.yaml'), 'rules:\n  certificate/is-ca: {severity: warning}\n  certificate/namespace: {severity: "off"}\n');
+  const cfg = await runInProcess(['lint', '-o', 'json', '--config', join(dir, 'cfg.yaml'), join(dir, 'issuer.yaml')]);
+  t.equal(cfg.code, 0);
+  t.same((JSON.parse(cfg.stdout) as JsonReport).objects[0]?.findings.map((f) => [f.rule, f.severity]), [['certificate/is-ca', 'warning']]);
+  writeFileSync(join(dir, 'bad-cfg.yaml'), 'mode: block\n');
+  const bad = await runInProcess(['lint', '--config', join(dir, 'bad-cfg.yaml'), join(dir, 'issuer.yaml')]);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /mode: must be one of enforce, repair, audit/);
+});
