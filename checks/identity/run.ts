@@ -1,0 +1,81 @@
+/**
+ * Runs the categories in order over one snapshot, with Linkerd's semantics: a failed fatal check stops
+ * every later check and category; a warning never makes `success` false; skipped checks are not emitted.
+ */
+import { CATEGORY_CERT_MANAGER, CERT_MANAGER_CHECKS, linkerdCertificates } from './cert-manager.js';
+import { CATEGORY_DATA_PLANE, DATA_PLANE_CHECKS } from './data-plane.js';
+import { CATEGORY_ISSUER_CA, ISSUER_CA_CHECKS } from './issuer-ca.js';
+import { CATEGORY_LINKERD_IDENTITY, LINKERD_IDENTITY_CHECKS } from './linkerd.js';
+import { deriveState, type IdentityState } from './state.js';
+import { CATEGORY_TRUST_BUNDLE, TRUST_BUNDLE_CHECKS } from './trust-bundle.js';
+import type { CheckDef, CheckReport, CheckResult, IdentitySnapshot, Verdict } from './types.js';
+
+export interface Category {
+  name: string;
+  checks: ReadonlyArray<CheckDef<IdentityState>>;
+  /** whether the snapshot holds what this category looks at */
+  applies(snap: IdentitySnapshot): boolean;
+}
+
+export const CATEGORIES: readonly Category[] = [
+  { name: CATEGORY_LINKERD_IDENTITY, checks: LINKERD_IDENTITY_CHECKS, applies: () => true },
+  { name: CATEGORY_TRUST_BUNDLE, checks: TRUST_BUNDLE_CHECKS, applies: (s) => s.trustBundle !== undefined },
+  { name: CATEGORY_ISSUER_CA, checks: ISSUER_CA_CHECKS, applies: () => true },
+  {
+    name: CATEGORY_CERT_MANAGER,
+    checks: CERT_MANAGER_CHECKS,
+    applies: (s) => {
+      if (!s.certManager) return false;
+      const { issuer, anchors } = linkerdCertificates(s);
+      return issuer.length + anchors.length + s.certManager.bundles.length > 0;
+    },
+  },
+  { name: CATEGORY_DATA_PLANE, checks: DATA_PLANE_CHECKS, applies: (s) => s.pods !== undefined },
+];
+
+/** Every check, in order, for documentation and SARIF rule tables. */
+export function allChecks(): Array<CheckDef<IdentityState> & { category: string }> {
+  return CATEGORIES.flatMap((c) => c.checks.map((d) => ({ ...d, category: c.name })));
+}
+
+function judge(def: CheckDef<IdentityState>, category: string, v: Verdict): CheckResult | undefined {
+  const base = { category, id: def.id, description: def.description, fatal: def.fatal === true };
+  if (v === undefined) return { ...base, result: 'success' };
+  if (typeof v === 'string') return { ...base, result: def.warning ? 'warning' : 'error', error: v, hint: def.hint, recommendation: def.recommendation };
+  if ('skip' in v) return undefined;
+  if ('note' in v) return { ...base, description: `${def.description}\n${v.note}`, result: 'success' };
+  const warning = v.warningOnly ?? def.warning === true;
+  return { ...base, result: warning ? 'warning' : 'error', error: v.error, hint: def.hint, recommendation: def.recommendation };
+}
+
+export async function runChecks(snap: IdentitySnapshot, categories: readonly Category[] = CATEGORIES): Promise<CheckReport> {
+  const st = deriveState(snap);
+  const report: CheckReport = { success: true, results: [], categories: [] };
+  for (const cat of categories) {
+    if (!cat.applies(snap)) continue;
+    const results: CheckResult[] = [];
+    report.categories.push({ name: cat.name, results });
+    for (const def of cat.checks) {
+      let v: Verdict;
+      try {
+        v = await def.run(st);
+      } catch (e) {
+        v = `check failed to run: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+      }
+      const r = judge(def, cat.name, v);
+      if (!r) continue;
+      results.push(r);
+      report.results.push(r);
+      if (r.result === 'error') {
+        report.success = false;
+        if (def.fatal) return dropEmpty(report);
+      }
+    }
+  }
+  return dropEmpty(report);
+}
+
+function dropEmpty(r: CheckReport): CheckReport {
+  r.categories = r.categories.filter((c) => c.results.length > 0);
+  return r;
+}
