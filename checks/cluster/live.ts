@@ -1,0 +1,113 @@
+/**
+ * Live input: reads the objects Linkerd, cert-manager and trust-manager keep in the cluster through
+ * @kubernetes/client-node (kubeconfig, --kubeconfig, --context, or in-cluster), and returns them as plain
+ * objects for buildSnapshot. The client is imported lazily so file mode never pays for loading it.
+ */
+import { GuardError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { K8sObject } from '../rules/types.js';
+
+export interface LiveOptions {
+  kubeconfig?: string;
+  context?: string;
+  proxy: boolean;
+  config: Config;
+}
+
+export interface LiveObjects {
+  objects: K8sObject[];
+  notFound: Record<string, string>;
+  certManagerAvailable: boolean;
+  /** the cluster server, for messages */
+  server: string;
+}
+
+function statusOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** JSON round trip: client-node deserializes times into Date objects; checks read RFC 3339 strings. */
+function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
+  const v = JSON.parse(JSON.stringify(o)) as K8sObject;
+  return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
+}
+
+export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new GuardError('LCG_INPUT_UNREADABLE', `cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
+    kc.setCurrentContext(opts.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no Kubernetes cluster configured: pass --kubeconfig/--context, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const c = opts.config;
+  const ns = c.linkerdNamespace;
+  const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server: cluster.server };
+
+  const unreachable = (what: string, e: unknown): GuardError => {
+    const status = statusOf(e);
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${cluster.server}: ${status ? `HTTP ${status}` : msg}`);
+  };
+  /** A read where 404 is an answer (recorded) and anything else stops the run. */
+  const read = async (what: string, key: string, f: () => Promise<unknown>, kind: string, apiVersion: string, notFoundText: string): Promise<void> => {
+    try {
+      out.objects.push(plain(await f(), kind, apiVersion));
+    } catch (e) {
+      if (statusOf(e) === 404) out.notFound[key] = notFoundText;
+      else throw unreachable(what, e);
+    }
+  };
+  await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, () => core.readNamespacedSecret({ name: c.issuerName, namespace: ns }), 'Secret', 'v1', `secrets "${c.issuerName}" not found`);
+  await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', () => core.readNamespacedConfigMap({ name: 'linkerd-config', namespace: ns }), 'ConfigMap', 'v1', 'configmaps "linkerd-config" not found');
+  await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, () => core.readNamespacedConfigMap({ name: c.bundleName, namespace: ns }), 'ConfigMap', 'v1', `configmaps "${c.bundleName}" not found`);
+  await read(`Namespace ${ns}`, `Namespace/${ns}`, () => core.readNamespace({ name: ns }), 'Namespace', 'v1', `namespaces "${ns}" not found`);
+
+  // Optional reads: the anchor Secrets may be unreadable by design (RBAC); that only hides the rotation detail.
+  for (const name of c.anchorNames) {
+    try {
+      out.objects.push(plain(await core.readNamespacedSecret({ name, namespace: c.trustNamespace }), 'Secret', 'v1'));
+    } catch (e) {
+      if (statusOf(e) === undefined) throw unreachable(`Secret ${c.trustNamespace}/${name}`, e);
+    }
+  }
+  const listCustom = async (group: string, version: string, plural: string, kind: string): Promise<boolean> => {
+    try {
+      const list = (await custom.listClusterCustomObject({ group, version, plural })) as { items?: unknown[] };
+      for (const item of list.items ?? []) out.objects.push(plain(item, kind, `${group}/${version}`));
+      return true;
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 404 || s === 403) return false; // CRD not installed, or not allowed: the category is skipped
+      throw unreachable(`${plural}.${group}`, e);
+    }
+  };
+  out.certManagerAvailable = await listCustom('cert-manager.io', 'v1', 'certificates', 'Certificate');
+  if (out.certManagerAvailable) {
+    await listCustom('cert-manager.io', 'v1', 'issuers', 'Issuer');
+    await listCustom('cert-manager.io', 'v1', 'clusterissuers', 'ClusterIssuer');
+  }
+  await listCustom('trust.cert-manager.io', 'v1alpha1', 'bundles', 'Bundle');
+
+  try {
+    const cp = await core.listNamespacedPod({ namespace: ns });
+    for (const p of cp.items) out.objects.push(plain(p, 'Pod', 'v1'));
+    if (opts.proxy) {
+      const meshed = await core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
+      for (const p of meshed.items) if (p.metadata?.namespace !== ns) out.objects.push(plain(p, 'Pod', 'v1'));
+    }
+  } catch (e) {
+    throw unreachable('pods', e);
+  }
+  return out;
+}
