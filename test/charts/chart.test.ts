@@ -410,24 +410,28 @@ function chartTier(helm: string): void {
     t.equal(pod?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
     t.equal(podSpec(objects).automountServiceAccountToken, false, 'the webhook still has no token');
 
-    const roles = objects.filter((o) => o.kind === 'Role') as unknown as k8s.V1Role[];
-    const linkerdRole = roles.find((r) => r.metadata?.namespace === 'linkerd');
-    t.ok(linkerdRole, 'a Role in the Linkerd namespace');
-    const secretRules = roles.flatMap((r) => (r.rules ?? []).filter((x) => x.resources?.includes('secrets')).map((x) => ({ ns: r.metadata?.namespace, ...x })));
-    t.same(secretRules, [{ ns: 'linkerd', apiGroups: [''], resources: ['secrets'], resourceNames: ['linkerd-identity-issuer'], verbs: ['get'] }], 'only the issuer Secret, only get');
-    const cmRule = linkerdRole?.rules?.find((x) => x.resources?.includes('configmaps'));
-    t.same(cmRule, { apiGroups: [''], resources: ['configmaps'], resourceNames: ['linkerd-identity-trust-roots', 'linkerd-config'], verbs: ['get'] });
+    const role = only(objects, 'Role') as unknown as k8s.V1Role;
+    t.equal(role.metadata?.namespace, 'linkerd', 'the namespaced Role is in the Linkerd namespace');
+    t.same(role.rules, [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['linkerd-identity-issuer'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['linkerd-identity-trust-roots', 'linkerd-config'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+    ], 'only the issuer Secret and the two ConfigMaps by name, and the control-plane pods');
     const clusterRole = only(objects, 'ClusterRole') as unknown as k8s.V1ClusterRole;
-    const everyRule = [...roles.flatMap((r) => r.rules ?? []), ...(clusterRole.rules ?? [])];
-    for (const rule of everyRule) {
+    t.same(clusterRole.rules, [
+      { apiGroups: [''], resources: ['namespaces'], resourceNames: ['linkerd'], verbs: ['get'] },
+      { apiGroups: ['cert-manager.io'], resources: ['certificates', 'issuers', 'clusterissuers'], verbs: ['get', 'list'] },
+      { apiGroups: ['trust.cert-manager.io'], resources: ['bundles'], verbs: ['get', 'list'] },
+    ], 'cluster-wide: the Linkerd namespace by name and the cert-manager objects, read-only');
+    for (const rule of [...(role.rules ?? []), ...(clusterRole.rules ?? [])]) {
       t.notOk(rule.verbs.some((v) => !['get', 'list'].includes(v)), `${rule.resources?.join(',')}: read-only`);
       t.notOk(rule.resources?.includes('*') || rule.apiGroups?.includes('*'), 'no wildcards');
     }
-    t.notOk((clusterRole.rules ?? []).some((r) => r.resources?.includes('secrets')), 'no cluster-wide Secret read');
-    t.notOk((clusterRole.rules ?? []).some((r) => r.resources?.includes('pods')), 'no pod read without checkJob.proxy');
     for (const b of objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as unknown as k8s.V1RoleBinding[]) {
       t.same(b.subjects, [{ kind: 'ServiceAccount', name: `${FULLNAME}-check`, namespace: NAMESPACE }], `${b.metadata?.name}: bound to the check ServiceAccount only`);
     }
+    const minimal = await renderChart(helm, { values: { checkJob: { enabled: true, certManagerStatus: false } } });
+    t.same((only(minimal, 'ClusterRole') as unknown as k8s.V1ClusterRole).rules?.map((r) => r.resources), [['namespaces']], 'without certManagerStatus: no cert-manager reads');
 
     const proxy = await renderChart(helm, { values: { checkJob: { enabled: true, proxy: true, failOn: 'warning' } } });
     const proxyCron = only(proxy, 'CronJob') as unknown as k8s.V1CronJob;
