@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { keyPem, makeKeyPair, selfSigned } from '../helpers/pki.js';
@@ -134,13 +135,15 @@ export interface HttpResult {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   json: unknown;
+  /** SHA-256 fingerprint of the certificate the server presented on this connection */
+  peerFingerprint: string;
 }
 
 /** POST (or GET) to the webhook, trusting only the test certificate, host name `localhost`. */
 export function call(
   port: number,
   path: string,
-  o: { body?: string | Buffer; method?: string; ca: string; agent?: Agent; headers?: Record<string, string> },
+  o: { body?: string | Buffer; method?: string; ca: string | string[]; agent?: Agent; headers?: Record<string, string> },
 ): Promise<HttpResult> {
   return new Promise((resolvePromise, reject) => {
     const req = request(
@@ -155,6 +158,7 @@ export function call(
         headers: { 'content-type': 'application/json', ...o.headers },
       },
       (res) => {
+        const peerFingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -165,7 +169,7 @@ export function call(
           } catch {
             json = undefined;
           }
-          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, json, peerFingerprint });
         });
         res.on('error', reject);
       },

@@ -1,0 +1,358 @@
+import t, { type Test } from 'tap';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import fjp from 'fast-json-patch';
+import { resolveConfig } from '../../checks/config.js';
+import type { K8sObject, PatchOp } from '../../checks/rules/types.js';
+import { createLogger } from '../../webhook/log.js';
+import type { AdmissionReviewResponse } from '../../webhook/review.js';
+import { DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../webhook/server.js';
+import { call, makeServingCert, reviewOf, seedObject, swapSecretVolume, writeSecretVolume, type HttpResult } from './helpers.js';
+
+const first = await makeServingCert('webhook-first.test');
+const second = await makeServingCert('webhook-second.test');
+const third = await makeServingCert('webhook-third.test');
+const fp = (pem: string): string => new X509Certificate(pem).fingerprint256;
+const ca = [first.certPem, second.certPem, third.certPem];
+
+const issuer002 = seedObject('002-on-cluster-ca.yaml', 'Certificate', 'linkerd-identity-issuer');
+const workload = seedObject('003-external-ca.yaml', 'Certificate', 'mesh-workload-cert');
+
+interface Running {
+  server: WebhookServer;
+  dir: string;
+  logs: string[];
+}
+
+async function start(t: Test, o: Partial<WebhookServerOptions> = {}): Promise<Running> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'lcg-server-')), 'tls');
+  writeSecretVolume(dir, { 'tls.crt': first.certPem, 'tls.key': first.keyPem });
+  const out = new PassThrough();
+  const logs: string[] = [];
+  out.on('data', (c: Buffer) => logs.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  const server = await startWebhookServer({
+    config: resolveConfig(),
+    tls: { dir },
+    listen: { host: '127.0.0.1', port: 0 },
+    metricsListen: { host: '127.0.0.1', port: 0 },
+    logger: createLogger('info', out),
+    drainDelayMs: 0,
+    reloadPollMs: 60_000,
+    processMetrics: false,
+    ...o,
+  });
+  t.teardown(() => server.drain());
+  return { server, dir, logs };
+}
+
+function admission(r: HttpResult): AdmissionReviewResponse {
+  return r.json as AdmissionReviewResponse;
+}
+
+function patchOf(r: HttpResult): PatchOp[] {
+  const p = admission(r).response.patch;
+  return p === undefined ? [] : (JSON.parse(Buffer.from(p, 'base64').toString('utf8')) as PatchOp[]);
+}
+
+async function metricsText(port: number | null): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.text();
+}
+
+t.test('admission over HTTPS: repair, re-validate, idempotence, denial, scope, DELETE', async (t) => {
+  const { server, logs } = await start(t);
+  const agent = new Agent({ keepAlive: true });
+  t.teardown(() => agent.destroy());
+  const post = (path: string, body: unknown): Promise<HttpResult> => call(server.port, path, { body: JSON.stringify(body), ca, agent });
+
+  const m = await post('/mutate', reviewOf(issuer002, { uid: 'uid-mutate' }));
+  t.equal(m.status, 200);
+  t.match(m.headers['content-type'], /^application\/json/);
+  t.equal(m.peerFingerprint, fp(first.certPem));
+  const mr = admission(m);
+  t.equal(mr.apiVersion, 'admission.k8s.io/v1');
+  t.equal(mr.kind, 'AdmissionReview');
+  t.equal(mr.response.uid, 'uid-mutate');
+  t.equal(mr.response.allowed, true);
+  t.equal(mr.response.patchType, 'JSONPatch');
+  const repaired = fjp.applyPatch(structuredClone(issuer002), patchOf(m) as fjp.Operation[], true, false).newDocument as K8sObject;
+  t.equal((repaired.spec as { privateKey: { rotationPolicy: string } }).privateKey.rotationPolicy, 'Always');
+  t.match(mr.response.warnings, [/^spec\.privateKey\.rotationPolicy: set to "Always"/]);
+
+  const v = admission(await post('/validate', reviewOf(repaired, { uid: 'uid-validate' })));
+  t.same(v.response, { uid: 'uid-validate', allowed: true }, 'the repaired object passes');
+  const again = admission(await post('/mutate', reviewOf(repaired)));
+  t.equal(again.response.patch, undefined, 'second mutate: no patch');
+
+  const broken = structuredClone(issuer002) as K8sObject & { spec: Record<string, unknown> };
+  broken.spec.isCA = false;
+  const denied = await post('/validate', reviewOf(broken, { uid: 'uid-denied' }));
+  t.equal(denied.status, 200, 'a denial is a normal AdmissionReview response');
+  const d = admission(denied).response;
+  t.equal(d.allowed, false);
+  t.equal(d.status?.code, 403);
+  t.match(d.status?.message, /spec\.isCA.*\(certificate\/is-ca\)/);
+
+  const outside = admission(await post('/validate', reviewOf(workload, { uid: 'uid-outside' })));
+  t.same(outside.response, { uid: 'uid-outside', allowed: true });
+  const del = admission(await post('/validate', reviewOf(null, { operation: 'DELETE', oldObject: broken, uid: 'uid-del' })));
+  t.same(del.response, { uid: 'uid-del', allowed: true });
+
+  const beta = admission(await post('/validate', { ...reviewOf(workload), apiVersion: 'admission.k8s.io/v1beta1' }));
+  t.equal(beta.apiVersion, 'admission.k8s.io/v1beta1', 'the response speaks the request\'s version');
+
+  const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const denial = lines.find((l) => l.uid === 'uid-denied');
+  t.match(denial, { msg: 'admission', decision: 'denied', kind: 'Certificate', name: 'linkerd-identity-issuer', namespace: 'linkerd', operation: 'CREATE', denied: ['certificate/is-ca'] });
+  t.notOk(logs.some((l) => l.includes('issuerRef') || l.includes('identity.linkerd.cluster.local')), 'logs never carry the object');
+
+  const metrics = await metricsText(server.metricsPort);
+  for (const name of [
+    'linkerd_cert_guard_admission_requests_total',
+    'linkerd_cert_guard_admission_duration_seconds_bucket',
+    'linkerd_cert_guard_repairs_total',
+    'linkerd_cert_guard_denials_total',
+    'linkerd_cert_guard_certificate_reloads_total',
+    'linkerd_cert_guard_serving_certificate_expiry_timestamp_seconds',
+  ]) {
+    t.ok(metrics.includes(`\n${name}`), `metrics expose ${name}`);
+  }
+  t.match(metrics, /linkerd_cert_guard_admission_requests_total\{endpoint="mutate",kind="Certificate",operation="CREATE",decision="patched"\} 1/);
+  t.match(metrics, /linkerd_cert_guard_admission_requests_total\{endpoint="validate",kind="Certificate",operation="CREATE",decision="denied"\} 1/);
+  t.match(metrics, /linkerd_cert_guard_repairs_total\{rule="certificate\/rotation-policy"\} 1/);
+  t.match(metrics, /linkerd_cert_guard_denials_total\{rule="certificate\/is-ca"\} 1/);
+  t.match(metrics, /linkerd_cert_guard_certificate_reloads_total\{result="failure"\} 0/);
+  const expiry = Number(/^linkerd_cert_guard_serving_certificate_expiry_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+  t.equal(expiry, Date.parse(new X509Certificate(first.certPem).validTo) / 1000);
+  const notFound = await fetch(`http://127.0.0.1:${server.metricsPort}/other`);
+  t.equal(notFound.status, 404);
+});
+
+t.test('health, readiness, unknown paths, TLS floor, timeouts', async (t) => {
+  const { server } = await start(t);
+  t.equal((await call(server.port, '/healthz', { ca })).status, 200);
+  const ready = await call(server.port, '/readyz', { ca });
+  t.equal(ready.status, 200);
+  t.equal(ready.text, 'ready');
+  const nf = await call(server.port, '/nope', { ca });
+  t.equal(nf.status, 404);
+  t.match(nf.json, { error: /not found/ });
+  t.equal((await call(server.port, '/mutate', { ca })).status, 404, 'GET /mutate is not a route');
+
+  const tls11 = await new Promise<string>((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
+    s.on('secureConnect', () => {
+      resolve(`connected with ${s.getProtocol()}`);
+      s.destroy();
+    });
+    s.on('error', (e) => resolve(`refused: ${e.message}`));
+  });
+  t.match(tls11, /^refused/, 'TLS 1.1 is refused');
+  const tls12 = await new Promise<string>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca, maxVersion: 'TLSv1.2' });
+    s.on('secureConnect', () => {
+      resolve(s.getProtocol() ?? '');
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+  t.equal(tls12, 'TLSv1.2', 'TLS 1.2 is accepted');
+  t.ok(DEFAULTS.keepAliveTimeoutMs > 90_000, 'keep-alive outlasts the API server\'s 90 s idle reuse');
+});
+
+t.test('bad input gets a 4xx and the server keeps serving', async (t) => {
+  const { server } = await start(t, { headersTimeoutMs: 400, connectionsCheckingIntervalMs: 100 });
+  const good = JSON.stringify(reviewOf(workload, { uid: 'still-up' }));
+  const stillServing = async (why: string): Promise<void> => {
+    const r = await call(server.port, '/validate', { body: good, ca });
+    t.equal(r.status, 200, `still serving after ${why}`);
+  };
+  const oneLine = (r: HttpResult, status: number, error: RegExp, why: string): void => {
+    t.equal(r.status, status, why);
+    t.match(r.json, { error }, why);
+    t.notMatch(r.text.trim(), /\n/, `${why}: one line`);
+    t.notMatch(r.text, /at .*\.js:\d+/, `${why}: no stack`);
+  };
+
+  oneLine(await call(server.port, '/mutate', { body: '{"apiVersion": "admission.k8s.io/v1", "kind": ', ca }), 400, /^malformed JSON/, 'malformed JSON');
+  await stillServing('malformed JSON');
+  oneLine(await call(server.port, '/validate', { body: '{"apiVersion":"v1","kind":"ConfigMap"}', ca }), 400, /^body is not an AdmissionReview/, 'not a review');
+  oneLine(await call(server.port, '/validate', { body: '[]', ca }), 400, /^body is not an AdmissionReview/, 'an array');
+  oneLine(await call(server.port, '/validate', { body: '', ca }), 400, /^body is not an AdmissionReview/, 'empty body');
+  oneLine(await call(server.port, '/mutate', { body: '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', ca }), 400, /^AdmissionReview has no request$/, 'missing request');
+  await stillServing('invalid reviews');
+  const plain = await call(server.port, '/validate', { body: good, ca, headers: { 'content-type': 'text/plain' } });
+  t.equal(plain.status, 200, 'the content type is not trusted to decide: the schema does');
+
+  const huge = JSON.stringify({ ...reviewOf(workload), padding: 'x'.repeat(4 * 1024 * 1024) });
+  oneLine(await call(server.port, '/mutate', { body: huge, ca }), 413, /^request body exceeds 3145728 bytes$/, 'huge body');
+  await stillServing('a huge body');
+  // The same without a Content-Length: counted while streaming.
+  const chunked = await new Promise<HttpResult>((resolve, reject) => {
+    import('node:https').then(({ request }) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: '/mutate', method: 'POST', servername: 'localhost', ca, agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text), peerFingerprint: '' });
+        });
+      });
+      req.on('error', reject);
+      const piece = Buffer.alloc(256 * 1024, 0x20);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 5 * 1024 * 1024) {
+          sent += piece.length;
+          if (!req.write(piece)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    }, reject);
+  }).catch((e: NodeJS.ErrnoException) => ({ status: -1, headers: {}, text: e.code ?? e.message, json: undefined, peerFingerprint: '' }));
+  t.equal(chunked.status, 413, `chunked huge body: ${chunked.text.slice(0, 80)}`);
+  await stillServing('a chunked huge body');
+
+  // A slow client that never finishes its headers is cut off at headersTimeout.
+  const slow = await new Promise<{ reply: string; ms: number }>((resolve, reject) => {
+    const started = Date.now();
+    const s = tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca });
+    let reply = '';
+    s.on('secureConnect', () => s.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n'));
+    s.on('data', (c: Buffer) => (reply += c.toString()));
+    s.on('close', () => resolve({ reply, ms: Date.now() - started }));
+    s.on('error', reject);
+    setTimeout(() => reject(new Error('slow client never cut off')), 5000).unref();
+  });
+  t.match(slow.reply, /^HTTP\/1\.1 408 /, 'slow client gets 408 Request Timeout');
+  t.ok(slow.ms >= 350 && slow.ms < 3000, `cut off after ${slow.ms} ms`);
+  await stillServing('a slow client');
+
+  const metrics = await metricsText(server.metricsPort);
+  const invalid = [...metrics.matchAll(/^linkerd_cert_guard_admission_requests_total\{.*decision="invalid"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  t.equal(invalid, 7, 'each rejected request is counted as invalid');
+});
+
+t.test('rotation: a ..data swap is served to new handshakes while requests keep succeeding', async (t) => {
+  const { server, dir, logs } = await start(t);
+  const body = JSON.stringify(reviewOf(issuer002));
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
+  t.teardown(() => keepAlive.destroy());
+  const before = await call(server.port, '/mutate', { body, ca, agent: keepAlive });
+  t.equal(before.peerFingerprint, fp(first.certPem));
+
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const load = async (): Promise<void> => {
+    while (!stop) {
+      try {
+        const r = await call(server.port, '/mutate', { body, ca, agent: keepAlive });
+        if (r.status === 200 && admission(r).response.patch) ok++;
+        else failures.push(`status ${r.status}`);
+        // A fresh connection now and then, so handshakes happen throughout the swap.
+        const fresh = await call(server.port, '/validate', { body, ca });
+        if (fresh.status === 200) ok++;
+        else failures.push(`fresh status ${fresh.status}`);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  };
+  const loops = [load(), load(), load()];
+  await new Promise((r) => setTimeout(r, 100));
+
+  swapSecretVolume(dir, { 'tls.crt': second.certPem, 'tls.key': second.keyPem });
+  const deadline = Date.now() + 5000;
+  let presented = '';
+  while (Date.now() < deadline) {
+    presented = (await call(server.port, '/healthz', { ca })).peerFingerprint;
+    if (presented === fp(second.certPem)) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t.equal(presented, fp(second.certPem), 'new handshakes present the new certificate');
+  t.equal(server.servingPair.certFingerprint, fp(second.certPem));
+
+  // A broken pair (new cert, old key) is refused; the working one stays in service.
+  swapSecretVolume(dir, { 'tls.crt': third.certPem, 'tls.key': second.keyPem });
+  const brokenDeadline = Date.now() + 5000;
+  while (Date.now() < brokenDeadline && !/result="failure"\} 1/.test(await metricsText(server.metricsPort))) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  stop = true;
+  await Promise.all(loops);
+
+  t.same(failures, [], 'no request failed during the reloads');
+  t.ok(ok > 10, `${ok} requests succeeded during the reloads`);
+  t.equal((await call(server.port, '/healthz', { ca })).peerFingerprint, fp(second.certPem), 'a broken pair keeps the previous certificate');
+  const metrics = await metricsText(server.metricsPort);
+  t.match(metrics, /linkerd_cert_guard_certificate_reloads_total\{result="success"\} 1/);
+  t.match(metrics, /linkerd_cert_guard_certificate_reloads_total\{result="failure"\} 1/);
+  const expiry = Number(/^linkerd_cert_guard_serving_certificate_expiry_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+  t.equal(expiry, Date.parse(new X509Certificate(second.certPem).validTo) / 1000, 'expiry gauge follows the reload');
+  t.ok(logs.some((l) => /"level":"error".*keeping the previous one/.test(l) && l.includes('does not match')), 'the broken pair is logged');
+  t.notOk(logs.some((l) => l.includes('PRIVATE KEY') || l.includes(second.keyPem.split('\n')[1] ?? '???')), 'no key bytes in logs');
+});
+
+t.test('drain: readiness off, still serving during the delay, in-flight finished, then closed', async (t) => {
+  const { server } = await start(t, { drainDelayMs: 400 });
+  const body = JSON.stringify(reviewOf(issuer002, { uid: 'in-flight' }));
+  // A request in flight across the whole drain: headers and half the body now, the rest later.
+  const { request } = await import('node:https');
+  const inflight = new Promise<HttpResult>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path: '/mutate', method: 'POST', servername: 'localhost', ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: JSON.parse(text), peerFingerprint: '' }));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.slice(0, 100));
+    setTimeout(() => req.end(body.slice(100)), 700);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const drained = server.drain();
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(server.isReady(), false);
+  t.equal((await call(server.port, '/readyz', { ca })).status, 503, 'readyz says draining');
+  t.equal((await call(server.port, '/validate', { body, ca })).status, 200, 'still serving during the drain delay');
+  await new Promise((r) => setTimeout(r, 450));
+  const refused = await call(server.port, '/healthz', { ca }).then(
+    (r) => `status ${r.status}`,
+    (e: NodeJS.ErrnoException) => e.code ?? e.message,
+  );
+  t.equal(refused, 'ECONNREFUSED', 'after the delay no new connection is accepted');
+  const done = await inflight;
+  t.equal(done.status, 200, 'the in-flight request completed');
+  t.equal((done.json as AdmissionReviewResponse).response.uid, 'in-flight');
+  t.equal(done.headers.connection, 'close');
+  await drained;
+  t.pass('drain resolved');
+});
+
+t.test('startup failures are one-line GuardErrors', async (t) => {
+  const empty = mkdtempSync(join(tmpdir(), 'lcg-empty-'));
+  await t.rejects(
+    startWebhookServer({ config: resolveConfig(), tls: { dir: empty }, listen: { host: '127.0.0.1', port: 0 }, metricsListen: null, logger: createLogger('silent', new PassThrough()) }),
+    { code: 'LCG_TLS_INVALID', message: /cannot read .*tls\.crt: ENOENT/ },
+  );
+  const { server } = await start(t);
+  const dir = join(mkdtempSync(join(tmpdir(), 'lcg-busy-')), 'tls');
+  writeSecretVolume(dir, { 'tls.crt': first.certPem, 'tls.key': first.keyPem });
+  await t.rejects(
+    startWebhookServer({ config: resolveConfig(), tls: { dir }, listen: { host: '127.0.0.1', port: server.port }, metricsListen: null, logger: createLogger('silent', new PassThrough()) }),
+    { code: 'LCG_USAGE', message: `cannot listen on 127.0.0.1:${server.port}: EADDRINUSE` },
+  );
+});
