@@ -458,7 +458,7 @@ function chartTier(helm: string): void {
     t.notOk(alerts.has('LinkerdCertGuardCheckFailing'), 'no CronJob alert without the CronJob');
     const withJob = await renderChart(helm, { values: { checkJob: { enabled: true }, monitoring: { prometheusRule: { enabled: true } } } });
     const jobRule = custom<RuleSpec>(only(withJob, 'PrometheusRule'));
-    t.ok(jobRule.spec.groups.flatMap((g) => g.rules).some((r) => r.alert === 'LinkerdCertGuardCheckFailing' && r.expr.includes('kube_job_status_failed')));
+    t.ok(jobRule.spec.groups.flatMap((g) => g.rules).some((r) => r.alert === 'LinkerdCertGuardCheckFailing' && r.expr.includes('kube_cronjob_status_last_successful_time{namespace="linkerd-cert-guard", cronjob="lcg-linkerd-cert-guard-check"}')));
   });
 
   t.test('single replica: no PodDisruptionBudget (it would block node drains)', async (t) => {
