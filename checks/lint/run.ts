@@ -38,7 +38,9 @@ export function lintEntries(entries: readonly LintEntry[], config: Config): Lint
     if (!obj) {
       return { entry, apiVersion: null, kind: null, namespace: null, name: null, role: null, findings: [], patch: [] };
     }
-    const related = (bySetup.get(setupOf(entry)) ?? []).filter((o) => o !== obj);
+    // The whole setup, the object included: rules look for other objects by kind and role,
+    // and one shared array lets related-object lookups be indexed once per setup.
+    const related = bySetup.get(setupOf(entry)) ?? [];
     const { role, findings } = judge(obj, config, { lint: true, related });
     return {
       entry,

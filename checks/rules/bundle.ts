@@ -2,8 +2,9 @@
  * Rules over the trust-manager Bundle (trust.cert-manager.io/v1alpha1) that writes Linkerd's
  * trust roots, and its successor ClusterBundle (trust-manager.io/v1alpha2) where the shape allows.
  */
-import type { K8sObject, PatchOp, RuleDefinition, Violation } from './types.js';
-import { arr, at, isBundle, isClusterBundle, isNamespace, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
+import type { K8sObject, PatchOp, RuleContext, RuleDefinition, Violation } from './types.js';
+import { relatedIndex } from './related.js';
+import { arr, at, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
 import { setOp } from './patch.js';
 import { bundleTargetKeys } from './scope.js';
 
@@ -122,7 +123,7 @@ export const namespaceSelector: RuleDefinition = {
     const selector = at(ctx.object, 'spec', 'target', 'namespaceSelector');
     const ml = at(selector, 'matchLabels');
     if (isRecord(ml) && ml[label] === 'true') return [];
-    const ns = ctx.related.find((o) => isNamespace(o) && nameOf(o) === ctx.config.linkerdNamespace);
+    const ns = relatedIndex(ctx).namespacesByName.get(ctx.config.linkerdNamespace);
     const safe = ns !== undefined && labelsOf(ns)[label] === 'true';
     const v: Violation = {
       path: 'spec.target.namespaceSelector',
@@ -171,13 +172,14 @@ export const noPrivateKeys: RuleDefinition = {
 };
 
 /** Is the named Secret (or, with a selector, any Secret) a TLS Secret holding a key? */
-function readsTlsSecret(ctx: { related: readonly K8sObject[]; config: { anchorNames: string[]; issuerName: string } }, name: string | undefined): boolean {
+function readsTlsSecret(ctx: Pick<RuleContext, 'related' | 'config'>, name: string | undefined): boolean {
   if (name === undefined) return true; // a selector may match any cert-manager Secret
-  const secret = ctx.related.find((o) => o.kind === 'Secret' && nameOf(o) === name);
-  if (secret) return secret.type === 'kubernetes.io/tls' || isRecord(secret.data) && 'tls.key' in secret.data || isRecord(secret.stringData) && 'tls.key' in secret.stringData;
+  const index = relatedIndex(ctx);
+  const secret = index.secretsByName.get(name)?.[0];
+  if (secret) return secret.type === 'kubernetes.io/tls' || (isRecord(secret.data) && 'tls.key' in secret.data) || (isRecord(secret.stringData) && 'tls.key' in secret.stringData);
   if (ctx.config.anchorNames.includes(name) || name === ctx.config.issuerName) return true;
   // a Secret written by a cert-manager Certificate is always kubernetes.io/tls
-  return ctx.related.some((o) => o.kind === 'Certificate' && str(at(o, 'spec', 'secretName')) === name);
+  return index.certificatesBySecret.has(name);
 }
 
 export const noDefaultCAs: RuleDefinition = {

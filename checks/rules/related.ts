@@ -1,20 +1,70 @@
 /**
  * Lookups across the objects judged together (one lint input, or what the webhook can read):
  * the anchor behind an issuer, the Issuer an issuerRef names, the Secrets a Bundle reads.
+ * The index is built once per related array (lint shares one array per setup), so judging
+ * n objects against a setup of n objects stays linear.
  */
+import type { Config } from '../config.js';
 import type { K8sObject, RuleContext } from './types.js';
-import { at, isCertificate, isClusterIssuer, isIssuer, nameOf, namespaceOf, str } from './object.js';
+import { at, isCertificate, isClusterIssuer, isIssuer, isNamespace, nameOf, namespaceOf, str } from './object.js';
 import { roleOf } from './scope.js';
 
+export interface RelatedIndex {
+  certificatesByRole: Map<string, K8sObject[]>;
+  /** Issuers and ClusterIssuers by name */
+  issuersByName: Map<string, K8sObject[]>;
+  /** Certificates by the Secret they write */
+  certificatesBySecret: Map<string, K8sObject[]>;
+  secretsByName: Map<string, K8sObject[]>;
+  namespacesByName: Map<string, K8sObject>;
+}
+
+const cache = new WeakMap<readonly K8sObject[], { config: Config; index: RelatedIndex }>();
+
+function push(map: Map<string, K8sObject[]>, key: string | undefined, o: K8sObject): void {
+  if (key === undefined) return;
+  const list = map.get(key);
+  if (list) list.push(o);
+  else map.set(key, [o]);
+}
+
+export function relatedIndex(ctx: Pick<RuleContext, 'related' | 'config'>): RelatedIndex {
+  const hit = cache.get(ctx.related);
+  if (hit && hit.config === ctx.config) return hit.index;
+  const index: RelatedIndex = {
+    certificatesByRole: new Map(),
+    issuersByName: new Map(),
+    certificatesBySecret: new Map(),
+    secretsByName: new Map(),
+    namespacesByName: new Map(),
+  };
+  for (const o of ctx.related) {
+    if (isCertificate(o)) {
+      const role = roleOf(o, ctx.config);
+      if (role !== null) push(index.certificatesByRole, role, o);
+      push(index.certificatesBySecret, str(at(o, 'spec', 'secretName')), o);
+    } else if (isIssuer(o) || isClusterIssuer(o)) {
+      push(index.issuersByName, nameOf(o), o);
+    } else if (o.kind === 'Secret') {
+      push(index.secretsByName, nameOf(o), o);
+    } else if (isNamespace(o)) {
+      const n = nameOf(o);
+      if (n !== undefined) index.namespacesByName.set(n, o);
+    }
+  }
+  cache.set(ctx.related, { config: ctx.config, index });
+  return index;
+}
+
 export function certificatesWithRole(ctx: Pick<RuleContext, 'related' | 'config'>, role: 'trust-anchor' | 'identity-issuer'): K8sObject[] {
-  return ctx.related.filter((o) => isCertificate(o) && roleOf(o, ctx.config) === role);
+  return relatedIndex(ctx).certificatesByRole.get(role) ?? [];
 }
 
 /** The (Cluster)Issuer an issuerRef names, if it is among the related objects. */
-export function resolveIssuerRef(ctx: Pick<RuleContext, 'related'>, cert: K8sObject): { kind: string; name: string; found: K8sObject | undefined; sameName: K8sObject[] } {
+export function resolveIssuerRef(ctx: Pick<RuleContext, 'related' | 'config'>, cert: K8sObject): { kind: string; name: string; found: K8sObject | undefined; sameName: K8sObject[] } {
   const kind = str(at(cert, 'spec', 'issuerRef', 'kind')) ?? 'Issuer';
   const name = str(at(cert, 'spec', 'issuerRef', 'name')) ?? '';
-  const sameName = ctx.related.filter((o) => (isIssuer(o) || isClusterIssuer(o)) && nameOf(o) === name);
+  const sameName = relatedIndex(ctx).issuersByName.get(name) ?? [];
   const found = sameName.find((o) =>
     kind === 'ClusterIssuer' ? isClusterIssuer(o) : isIssuer(o) && (namespaceOf(o) ?? namespaceOf(cert)) === namespaceOf(cert),
   );
@@ -27,6 +77,7 @@ export function resolveIssuerRef(ctx: Pick<RuleContext, 'related'>, cert: K8sObj
  */
 export function anchorsOf(ctx: Pick<RuleContext, 'related' | 'config' | 'object'>): K8sObject[] {
   const anchors = certificatesWithRole(ctx, 'trust-anchor');
+  if (anchors.length === 0) return anchors;
   const ref = resolveIssuerRef(ctx, ctx.object);
   const caSecret = ref.found ? str(at(ref.found, 'spec', 'ca', 'secretName')) : undefined;
   if (caSecret !== undefined) {

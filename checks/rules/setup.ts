@@ -5,7 +5,7 @@
 import type { RuleDefinition, Violation } from './types.js';
 import { at, isClusterIssuer, isIssuer, namespaceOf, pointer, str, labelsOf } from './object.js';
 import { bundleSources } from './bundle.js';
-import { certificatesWithRole, resolveIssuerRef } from './related.js';
+import { certificatesWithRole, relatedIndex, resolveIssuerRef } from './related.js';
 
 export const issuerRef: RuleDefinition = {
   id: 'setup/issuer-ref',
@@ -38,7 +38,7 @@ export const issuerRef: RuleDefinition = {
     if (isClusterIssuer(ref.found)) {
       const secret = str(at(ref.found, 'spec', 'ca', 'secretName'));
       if (secret === undefined) return [];
-      const writer = ctx.related.find((o) => o.kind === 'Certificate' && str(at(o, 'spec', 'secretName')) === secret);
+      const writer = relatedIndex(ctx).certificatesBySecret.get(secret)?.[0];
       const writerNs = writer ? namespaceOf(writer) : undefined;
       if (writerNs !== undefined && writerNs !== ctx.config.clusterResourceNamespace) {
         out.push({

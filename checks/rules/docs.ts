@@ -1,0 +1,37 @@
+/**
+ * The rule reference, generated from the catalogue (`npm run docs` writes docs/rules.md;
+ * a test fails when the committed file drifts from the rules).
+ */
+import { RULES } from './catalogue.js';
+import type { RuleDefinition } from './types.js';
+
+export function ruleAnchorId(id: string): string {
+  return id.replace(/[^a-z0-9]+/g, '-');
+}
+
+export function renderRuleReference(rules: readonly RuleDefinition[] = RULES): string {
+  const out: string[] = [
+    '# Rule reference',
+    '',
+    '<!-- generated from checks/rules/catalogue.ts by `npm run docs`; do not edit by hand -->',
+    '',
+    'The same rules run in the admission webhook (`serve`) and in `lint`. Severities and repairs can be',
+    'changed per rule in the configuration (`rules: {<id>: {severity: error|warning|off, repair: true|false}}`).',
+    '',
+    '| id | applies to | severity | repair |',
+    '|---|---|---|---|',
+  ];
+  const ids = new Set<string>();
+  for (const r of rules) {
+    out.push(`| [\`${r.id}\`](#${ruleAnchorId(r.id)}) | ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''} | ${r.defaultSeverity} | ${r.repair} |`);
+  }
+  for (const r of rules) {
+    if (ids.has(r.id)) continue;
+    ids.add(r.id);
+    out.push('', `## ${r.id}`, '', `**${r.title}.** ${r.rationale}`, '', `- applies to: ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''}`, `- default severity: ${r.defaultSeverity}`, `- repair: ${r.repair}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+const invoked = process.argv[1] ?? '';
+if (invoked.endsWith('/rules/docs.js')) process.stdout.write(renderRuleReference());
