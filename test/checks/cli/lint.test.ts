@@ -222,3 +222,18 @@ t.test('configuration: flags and --config change what is Linkerd\'s and how stri
   t.equal(bad.code, 2);
   t.match(bad.stderr, /mode: must be one of enforce, repair, audit/);
 });
+
+t.test('the bundled examples: healthy is clean, needs-review is repaired down to what must be denied', async (t) => {
+  const healthy = await runInProcess(['lint', '-o', 'json', 'examples/manifests/healthy']);
+  t.equal(healthy.code, 0);
+  t.same((JSON.parse(healthy.stdout) as JsonReport).summary, { objects: 6, errors: 0, warnings: 0, repaired: 0 });
+  const review = await runInProcess(['lint', '-o', 'json', 'examples/manifests/needs-review']);
+  t.equal(review.code, 1);
+  const report = JSON.parse(review.stdout) as JsonReport;
+  t.same(report.summary, { objects: 5, errors: 9, warnings: 1, repaired: 0 });
+  const fixed = await runInProcess(['lint', '--fix', '-o', 'json', 'examples/manifests/needs-review']);
+  const after = JSON.parse(fixed.stderr) as JsonReport;
+  t.same(after.objects.flatMap((o) => o.findings.map((f) => f.rule)).sort(), ['bundle/no-private-keys', 'bundle/rotation-overlap', 'setup/anchor-sourced']);
+  t.equal(after.summary.repaired, 7);
+  t.match(fixed.stdout, /# no isCA, no privateKey: cert-manager would issue an RSA leaf\n/);
+});
