@@ -1,0 +1,96 @@
+import t from 'tap';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { resolveConfig } from '../../../checks/config.js';
+import { loadLive } from '../../../checks/cluster/live.js';
+import { buildSnapshot } from '../../../checks/cluster/snapshot.js';
+import { runChecks } from '../../../checks/identity/run.js';
+import { run } from '../../../checks/cli/check.js';
+import { exampleObjects } from '../../helpers/example-setup.js';
+import { issue, keyPem, makeKeyPair, makeLinkerdChain, selfSigned } from '../../helpers/pki.js';
+
+// A real HTTP server answering the Kubernetes API paths the live loader reads, with objects from a
+// generated setup; everything else is a 404 Status, as the API server answers for missing objects/CRDs.
+async function apiServer(objects: Record<string, object>) {
+  const requests: string[] = [];
+  const items = (kind: string) => Object.values(objects).flatMap((o) => ((o as { kind: string }).kind === 'List' ? (o as { items: object[] }).items : [o])).filter((o) => (o as { kind: string }).kind === kind);
+  const byPath = (path: string): unknown => {
+    const one = (kind: string, ns: string | undefined, name: string) => items(kind).find((o) => {
+      const m = (o as { metadata: { name: string; namespace?: string } }).metadata;
+      return m.name === name && (ns === undefined || m.namespace === ns);
+    });
+    let m: RegExpMatchArray | null;
+    if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(secrets|configmaps)\/([^/]+)$/))) return one(m[2] === 'secrets' ? 'Secret' : 'ConfigMap', m[1], m[3]!);
+    if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)$/))) return one('Namespace', undefined, m[1]!);
+    if ((m = path.match(/^\/apis\/cert-manager\.io\/v1\/(certificates|issuers|clusterissuers)$/))) return { items: items({ certificates: 'Certificate', issuers: 'Issuer', clusterissuers: 'ClusterIssuer' }[m[1]!]!) };
+    if (path === '/apis/trust.cert-manager.io/v1alpha1/bundles') return { items: items('Bundle') };
+    if (/^\/api\/v1\/namespaces\/[^/]+\/pods$/.test(path) || path === '/api/v1/pods') return { apiVersion: 'v1', kind: 'PodList', items: [] };
+    return undefined;
+  };
+  // HTTPS with a generated CA, as client-node refuses plain HTTP without skipTLSVerify
+  const ca = await selfSigned(await makeKeyPair('P-256'), { cn: 'test-apiserver-ca', isCA: true });
+  const serving = await issue(await makeKeyPair('P-256'), ca, { cn: 'localhost', dnsNames: ['localhost'], extKeyUsage: ['serverAuth'] });
+  const server = createServer({ key: keyPem(serving.key), cert: serving.pem }, (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${req.method} ${url.pathname}${url.search} ${req.headers.authorization ?? ''}`);
+    const body = byPath(url.pathname);
+    res.setHeader('content-type', 'application/json');
+    if (body === undefined) {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+    } else res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'lcg-kube-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster: {server: "https://localhost:${port}", certificate-authority-data: ${Buffer.from(ca.pem).toString('base64')}}\n- name: other\n  cluster: {server: "https://localhost:1", certificate-authority-data: ${Buffer.from(ca.pem).toString('base64')}}\nusers:\n- name: u\n  user: {token: test-token}\ncontexts:\n- name: test\n  context: {cluster: test, user: u}\n- name: down\n  context: {cluster: other, user: u}\ncurrent-context: test\n`);
+  return { server, kubeconfig, requests };
+}
+
+const capture = () => {
+  const chunks: string[] = [];
+  const stream = { write: (s: string) => (chunks.push(s), true), isTTY: false } as unknown as NodeJS.WritableStream;
+  return { stream, text: () => chunks.join('') };
+};
+
+t.test('live: objects read through client-node produce the same verdicts', async (t) => {
+  const chain = await makeLinkerdChain();
+  const api = await apiServer(exampleObjects(chain));
+  t.teardown(() => api.server.close());
+  const config = resolveConfig();
+  const live = await loadLive({ kubeconfig: api.kubeconfig, proxy: true, config });
+  t.ok(live.certManagerAvailable);
+  t.same(live.notFound, {});
+  t.ok(api.requests.some((r) => r.startsWith('GET /api/v1/namespaces/linkerd/secrets/linkerd-identity-issuer Bearer test-token')));
+  t.ok(api.requests.some((r) => r.startsWith('GET /api/v1/pods?labelSelector=linkerd.io%2Fcontrol-plane-ns')), '--proxy lists meshed pods');
+  const report = await runChecks(buildSnapshot({ config, now: new Date(), mode: 'live', objects: live.objects, notFound: live.notFound, certManagerAvailable: live.certManagerAvailable, proxy: true }));
+  t.ok(report.success);
+  t.same(report.categories.map((c) => c.name), ['linkerd-identity', 'linkerd-identity-trust-bundle', 'linkerd-identity-issuer-ca', 'cert-manager', 'linkerd-identity-data-plane']);
+
+  // through the CLI, with --context
+  const out = capture();
+  const err = capture();
+  const code = await run(['--kubeconfig', api.kubeconfig, '--context', 'test', '-o', 'json'], { stdout: out.stream, stderr: err.stream, stdin: process.stdin, env: {}, cwd: process.cwd() });
+  t.equal(code, 0);
+  t.equal((JSON.parse(out.text()) as { success: boolean }).success, true);
+});
+
+t.test('live: a missing issuer Secret is a finding; an unknown context or a down cluster exit 2', async (t) => {
+  const chain = await makeLinkerdChain();
+  const objs = exampleObjects(chain);
+  delete objs['issuer-secret.yaml'];
+  const api = await apiServer(objs);
+  t.teardown(() => api.server.close());
+  const out = capture();
+  const code = await run(['--kubeconfig', api.kubeconfig], { stdout: out.stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() });
+  t.equal(code, 1);
+  t.match(out.text(), /× certificate config is valid\n    secrets "linkerd-identity-issuer" not found\n/);
+  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--context', 'nope'], { stdout: capture().stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), { code: 'LCG_USAGE', message: 'context "nope" not found in kubeconfig' });
+  await t.rejects(loadLive({ kubeconfig: api.kubeconfig, context: 'down', proxy: false, config: resolveConfig() }), { code: 'LCG_CLUSTER_UNREACHABLE', message: /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: / });
+  await t.rejects(loadLive({ kubeconfig: '/nonexistent/kubeconfig', proxy: false, config: resolveConfig() }), { code: 'LCG_INPUT_UNREADABLE' });
+});
