@@ -4,8 +4,9 @@
  * Defaults are the names and namespaces Linkerd and its cert-manager guide use.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type JSONSchemaType, type ErrorObject } from 'ajv';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, JSONSchemaType, ErrorObject, ValidateFunction } from 'ajv';
+import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { GuardError } from './errors.js';
 
 export type RuleSeverityOverride = 'error' | 'warning' | 'off';
@@ -103,8 +104,17 @@ export const CONFIG_SCHEMA: JSONSchemaType<Partial<Config>> = {
   required: [],
 };
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validatePartial = ajv.compile(CONFIG_SCHEMA);
+// ajv (and compiling the schema) costs ~90 ms of start-up; a run with only defaults never needs
+// it, so it is loaded on the first validation. createRequire keeps resolveConfig synchronous.
+let compiled: ValidateFunction<Partial<Config>> | undefined;
+function validatePartial(data: unknown): data is Partial<Config> {
+  if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    compiled = new Ajv({ allErrors: true, strict: true }).compile(CONFIG_SCHEMA);
+  }
+  return compiled(data);
+}
+validatePartial.errors = (): ErrorObject[] | null | undefined => compiled?.errors;
 
 /** Describe the first few schema errors by key, e.g. `trustDomain: must match pattern ...`. */
 export function describeAjvErrors(errors: ErrorObject[] | null | undefined, root = 'config'): string {
@@ -132,9 +142,9 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, root
 export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Config {
   const out: Config = { ...DEFAULT_CONFIG, anchorNames: [...DEFAULT_CONFIG.anchorNames], rules: {} };
   for (const layer of layers) {
-    if (layer === undefined) continue;
+    if (layer === undefined || Object.keys(layer).length === 0) continue;
     if (!validatePartial(layer)) {
-      throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${describeAjvErrors(validatePartial.errors)}`);
+      throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${describeAjvErrors(validatePartial.errors())}`);
     }
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined || v === null) continue;
@@ -160,17 +170,17 @@ export function loadConfigFile(path: string): Partial<Config> {
   }
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true });
+    data = loadYaml(text, { schema: CORE_SCHEMA });
   } catch (e) {
-    const line = (e as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
-    throw new GuardError('LCG_CONFIG_INVALID', `${path}:${line ?? 1}: ${(e as Error).message.split('\n')[0]}`);
+    const err = e as { reason?: string; mark?: { line: number }; message: string };
+    throw new GuardError('LCG_CONFIG_INVALID', `${path}:${(err.mark?.line ?? 0) + 1}: ${err.reason ?? err.message.split('\n')[0]}`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new GuardError('LCG_CONFIG_INVALID', `${path}: configuration must be a mapping of keys`);
   }
   if (!validatePartial(data)) {
-    throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${describeAjvErrors(validatePartial.errors)}`);
+    throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${describeAjvErrors(validatePartial.errors())}`);
   }
   return data as Partial<Config>;
 }

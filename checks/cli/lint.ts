@@ -7,7 +7,6 @@ import { GuardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
 import { entriesOf, expandPaths, parseSource, readSource, type SourceFile } from '../lint/input.js';
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
-import { fixSource } from '../lint/fix.js';
 import { toJson, toJunitReport, toSarifReport, toText } from '../lint/format.js';
 import { addCommonOptions, commanderExit, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
 import type { CliIO } from './io.js';
@@ -63,6 +62,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let repaired = 0;
   if (flags.fix) {
+    const { fixSource } = await import('../lint/fix.js');
     const fixed = sources.map((s) => ({ source: s, ...fixSource(s, results) }));
     repaired = results.reduce((n, r) => n + (r.patch.length > 0 ? r.findings.filter((f) => f.fixable).length : 0), 0);
     if (flags.write) {

@@ -50,18 +50,19 @@ export function fixSource(file: SourceFile, results: readonly LintedObject[]): {
   }
   if (byDoc.size === 0) return { text: file.text, changed: false };
   const parts: string[] = [];
-  file.documents.forEach((doc, i) => {
-    const [start, end] = file.slices[i] as [number, number];
+  file.slices.forEach(([start, end], i) => {
+    const original = file.text.slice(start, end);
     const fixes = byDoc.get(i);
     if (!fixes) {
-      parts.push(file.text.slice(start, end));
+      parts.push(original);
       return;
     }
+    const { doc } = file.document(i);
     for (const r of fixes) applyToDocument(doc, r.entry.prefix, r.patch);
     let out = doc.toString({ lineWidth: 0, indentSeq: sequencesIndented(file.text) });
     if (i > 0 && !out.startsWith('---')) out = '---\n' + out;
     // keep the blank lines that separated this document from the next
-    const trailing = /\n*$/.exec(file.text.slice(start, end))?.[0] ?? '\n';
+    const trailing = /\n*$/.exec(original)?.[0] ?? '\n';
     out = out.replace(/\n*$/, '') + (trailing.length > 0 ? trailing : '\n');
     parts.push(out);
   });

@@ -5,7 +5,9 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import { GuardError } from '../errors.js';
 import { isRecord } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
@@ -14,10 +16,14 @@ export interface SourceFile {
   /** path as given / found (or `-` for stdin) */
   path: string;
   text: string;
-  lineCounter: LineCounter;
-  documents: Document.Parsed[];
   /** [start, end) byte offsets of each document's slice of `text`, covering the whole text */
   slices: Array<[number, number]>;
+  /** 0-based line of each slice's first character in `text` */
+  sliceLines: number[];
+  /** decoded value of each document (undefined for an empty document) */
+  values: unknown[];
+  /** the comment-keeping yaml Document of a slice, built on first use (line numbers, --fix) */
+  document(index: number): { doc: Document.Parsed; lineCounter: LineCounter };
 }
 
 export interface LintEntry {
@@ -83,28 +89,90 @@ export function readSource(path: string, cwd: string, stdinText?: string): Sourc
   return parseSource(path, text);
 }
 
-export function parseSource(path: string, text: string): SourceFile {
-  const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, keepSourceTokens: true, uniqueKeys: true, prettyErrors: false });
-  const documents = Array.isArray(parsed) ? parsed : [];
-  for (const d of documents) {
-    const err = d.errors[0];
-    if (err) {
-      const line = lineCounter.linePos(err.pos[0]).line;
-      const reason = err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
-      throw new GuardError('LCG_YAML_SYNTAX', `${path === '-' ? '<stdin>' : path.split(sep).join('/')}:${line}: ${reason}`);
+/**
+ * Document boundaries: a `---` or `...` marker at column 0 always ends a document in YAML 1.2
+ * (even inside a block scalar), so splitting on them is exact. Comment-only text before the
+ * first `---` belongs to that document, as in every YAML parser.
+ */
+function splitDocuments(text: string): Array<[number, number]> {
+  const starts: number[] = [0];
+  const marker = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
+  let m: RegExpExecArray | null;
+  let pendingEnd = false;
+  while ((m = marker.exec(text)) !== null) {
+    if (m[0] === '...') {
+      // `...` ends a document; whatever follows starts the next one
+      const nl = text.indexOf('\n', m.index);
+      if (nl >= 0) {
+        starts.push(nl + 1);
+        pendingEnd = true;
+      }
+      continue;
     }
+    if (pendingEnd && m.index === starts[starts.length - 1]) {
+      pendingEnd = false;
+      continue; // `...\n---`: the marker opens the document `...` already split off
+    }
+    pendingEnd = false;
+    if (m.index === 0) continue;
+    const last = starts[starts.length - 1] as number;
+    if (last === 0 && starts.length === 1 && isPreamble(text.slice(0, m.index))) continue;
+    starts.push(m.index);
   }
-  const starts = documents.map((d, i) => (i === 0 ? 0 : d.range[0]));
-  const slices = starts.map((s, i): [number, number] => [s, i + 1 < starts.length ? (starts[i + 1] as number) : text.length]);
-  return { path, text, lineCounter, documents, slices };
+  return starts.map((s, i): [number, number] => [s, i + 1 < starts.length ? (starts[i + 1] as number) : text.length]);
+}
+
+/** Only comments, blank lines and directives: part of the document whose `---` follows. */
+function isPreamble(chunk: string): boolean {
+  return chunk.split('\n').every((l) => /^\s*(#.*)?$/.test(l) || l.startsWith('%'));
+}
+
+function countLines(text: string, upTo: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < upTo; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export function parseSource(path: string, text: string): SourceFile {
+  const display = path === '-' ? '<stdin>' : path.split(sep).join('/');
+  const slices = splitDocuments(text);
+  const sliceLines: number[] = [];
+  let line = 0;
+  let prev = 0;
+  for (const [start] of slices) {
+    line += countLines(text.slice(prev, start), start - prev);
+    sliceLines.push(line);
+    prev = start;
+  }
+  const values = slices.map(([start, end], i) => {
+    try {
+      return loadYaml(text.slice(start, end), { schema: CORE_SCHEMA, json: false });
+    } catch (e) {
+      const err = e as { reason?: string; mark?: { line: number }; message: string };
+      const at = (sliceLines[i] as number) + (err.mark?.line ?? 0) + 1;
+      throw new GuardError('LCG_YAML_SYNTAX', `${display}:${at}: ${err.reason ?? err.message.split('\n')[0]}`);
+    }
+  });
+  const built = new Map<number, { doc: Document.Parsed; lineCounter: LineCounter }>();
+  const document = (index: number) => {
+    const hit = built.get(index);
+    if (hit) return hit;
+    const [start, end] = slices[index] as [number, number];
+    // the comment-keeping parser is loaded only when a line number or a repair is wanted
+    const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const lineCounter = new yaml.LineCounter();
+    const doc = yaml.parseDocument(text.slice(start, end), { lineCounter, keepSourceTokens: true, uniqueKeys: true });
+    const entry = { doc, lineCounter };
+    built.set(index, entry);
+    return entry;
+  };
+  return { path, text, slices, sliceLines, values, document };
 }
 
 /** One entry per document (List documents expand to their items); empty documents are skipped. */
 export function entriesOf(file: SourceFile): LintEntry[] {
   const out: LintEntry[] = [];
-  file.documents.forEach((doc, docIndex) => {
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  file.values.forEach((value, docIndex) => {
     if (value === null || value === undefined) return;
     const source = `${file.path}#${docIndex}`;
     if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
@@ -125,20 +193,19 @@ export function asObject(value: unknown): K8sObject | undefined {
  * ancestor when the field is absent (e.g. a missing `spec.isCA` points at `spec`).
  */
 export function locate(entry: LintEntry, dotted: string): { line: number; column: number } {
-  const doc = entry.file.documents[entry.docIndex];
+  const { doc, lineCounter } = entry.file.document(entry.docIndex);
+  const base = entry.file.sliceLines[entry.docIndex] ?? 0;
   const path = [...entry.prefix, ...splitDotted(dotted)];
   for (let n = path.length; n >= 0; n--) {
-    const node = doc?.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && node.range) {
       // For a present key, point at the key line rather than the value's first token.
       const pair = n > 0 ? findPairKeyOffset(doc, path.slice(0, n)) : undefined;
-      const pos = entry.file.lineCounter.linePos(pair ?? node.range[0]);
-      return { line: pos.line, column: pos.col };
+      const pos = lineCounter.linePos(pair ?? node.range[0]);
+      return { line: base + pos.line, column: pos.col };
     }
   }
-  const start = entry.file.slices[entry.docIndex]?.[0] ?? 0;
-  const pos = entry.file.lineCounter.linePos(start);
-  return { line: pos.line, column: pos.col };
+  return { line: base + 1, column: 1 };
 }
 
 function findPairKeyOffset(doc: Document.Parsed | undefined, path: Array<string | number>): number | undefined {
