@@ -9,7 +9,7 @@
  * into a temporary directory that is removed at teardown.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -79,6 +79,7 @@ export class Proc {
       });
     });
     live.add(this);
+    if (this.child.pid !== undefined) watch(`pid ${this.child.pid}`);
   }
 
   get running(): boolean {
@@ -104,6 +105,46 @@ export class Proc {
 
 const live = new Set<Proc>();
 
+// A watchdog outlives a test process that dies without teardown (a tap timeout, SIGKILL):
+// it polls the test process and, once it is gone, kills every process group and removes every
+// directory listed in its state file. Normal teardown stops it after cleaning up itself.
+const WATCHDOG_SOURCE = `
+const fs = require('node:fs');
+const [parent, stateFile] = process.argv.slice(1);
+setInterval(() => {
+  try { process.kill(Number(parent), 0); return; } catch {}
+  let lines = [];
+  try { lines = fs.readFileSync(stateFile, 'utf8').split('\\n'); } catch {}
+  for (const l of lines) if (l.startsWith('pid ')) { try { process.kill(-Number(l.slice(4)), 'SIGKILL'); } catch {} }
+  for (const l of lines) if (l.startsWith('dir ')) { try { fs.rmSync(l.slice(4), { recursive: true, force: true }); } catch {} }
+  try { fs.rmSync(stateFile, { force: true }); } catch {}
+  process.exit(0);
+}, 500);
+`;
+let watchdog: { child: ChildProcess; stateFile: string } | undefined;
+
+function watch(entry: `pid ${number}` | `dir ${string}`): void {
+  if (!watchdog) {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'lcg-e2e-watchdog-')), 'state');
+    writeFileSync(stateFile, `dir ${dirname(stateFile)}\n`);
+    const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(process.pid), stateFile], {
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+    child.unref();
+    watchdog = { child, stateFile };
+  }
+  appendFileSync(watchdog.stateFile, `${entry}\n`);
+}
+
+function stopWatchdog(): void {
+  if (!watchdog) return;
+  watchdog.child.kill('SIGKILL');
+  rmSync(dirname(watchdog.stateFile), { recursive: true, force: true });
+  watchdog = undefined;
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -112,7 +153,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-// Last resort when the test process exits without running teardown (crash, timeout kill).
+// When the test process exits without running teardown (an uncaught error); a death by
+// signal is the watchdog's job.
 process.on('exit', () => {
   for (const p of live) if (p.child.pid !== undefined) killGroup(p.child.pid, 'SIGKILL');
 });
@@ -476,6 +518,7 @@ export interface Env {
 /** Temp dir + cluster; `stopAll` (register it with t.teardown) kills every process and removes the dir. */
 export async function startEnv(tools: Tools): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'lcg-e2e-'));
+  watch(`dir ${dir}`);
   try {
     const cluster = await startCluster(tools, dir);
     return { tools, dir, cluster };
@@ -491,4 +534,5 @@ export async function stopAll(dir?: string): Promise<void> {
   const procs = [...live].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const p of procs) await p.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  stopWatchdog();
 }
