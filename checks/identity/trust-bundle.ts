@@ -61,8 +61,11 @@ export async function rotationPhase(st: IdentityState, bundle: Certificate[]): P
   if (anchors.length <= 1) return { phase: 'steady', detail: `one anchor (${label(signer)}), which signed the issuer` };
   const current = st.anchorSecrets.find((s) => s.name === st.snap.config.anchorNames[0])?.certs[0];
   // The "new" anchor: the current anchor Secret's when known, else the most recently issued one.
-  const newest = current && anchors.some((a) => sameCert(a, current)) ? current : [...anchors].sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime())[0]!;
-  const others = anchors.filter((a) => !sameCert(a, newest)).map(label).join(', ');
+  // Ties on notBefore (anchors minted in the same second) go to the issuer's signer: no rotation is implied.
+  const byAge = [...anchors].sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime() || Number(sameCert(b, signer)) - Number(sameCert(a, signer)));
+  const newest = current && anchors.some((a) => sameCert(a, current)) ? current : byAge[0]!;
+  const olderOnes = anchors.filter((a) => !sameCert(a, newest)).map(label);
+  const others = olderOnes.length > 5 ? `${olderOnes.slice(0, 5).join(', ')} and ${olderOnes.length - 5} more` : olderOnes.join(', ');
   if (!sameCert(signer, newest)) {
     return {
       phase: 'new anchor staged',

@@ -1,9 +1,8 @@
 /**
- * X.509 certificates parsed with pkijs into plain data: the fields Linkerd's checks and Go's verifier
+ * X.509 certificates parsed (asn1js) into plain data: the fields Linkerd's checks and Go's verifier
  * look at, named the way Go prints them (`ECDSA-SHA256`, `SHA256-RSA`, `P-256`), so messages match.
  */
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 
 export type PublicKeyInfo =
   | { algorithm: 'ECDSA'; curve: string; bits: number }
@@ -24,6 +23,8 @@ export type KeyUsage = 'digitalSignature' | 'contentCommitment' | 'keyEncipherme
 
 export interface Certificate {
   der: Uint8Array;
+  /** base64 of the DER: identity of the certificate */
+  fingerprint: string;
   tbs: Uint8Array;
   signature: Uint8Array;
   signatureAlgorithm: SignatureAlgorithm;
@@ -94,138 +95,249 @@ const KEY_USAGE_NAMES: KeyUsage[] = ['digitalSignature', 'contentCommitment', 'k
 
 export class CertificateParseError extends Error {}
 
-const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-function signatureAlgorithm(alg: pkijs.AlgorithmIdentifier): SignatureAlgorithm {
-  const oid = alg.algorithmId;
-  if (oid === '1.2.840.113549.1.1.10') {
-    let hash: SignatureAlgorithm['hash'] = 'SHA-1';
-    let salt = 20;
-    if (alg.algorithmParams) {
-      const p = new pkijs.RSASSAPSSParams({ schema: alg.algorithmParams });
-      hash = HASH_OIDS[p.hashAlgorithm.algorithmId] ?? hash;
-      salt = p.saltLength;
-    }
-    const name = hash === 'SHA-1' ? 'RSASSA-PSS' : `${hash.replace('-', '')}-RSAPSS`;
-    return { oid, name, hash, kind: 'RSA-PSS', pssSaltLength: salt };
-  }
-  const known = SIG_ALGS[oid];
-  return known ? { oid, ...known } : { oid, name: oid, kind: 'other' };
+/*
+ * The DER is walked with asn1js directly rather than through pkijs's Certificate schema: matching the
+ * whole X.509 schema costs ~2 ms per certificate, which a 500-anchor bundle cannot afford, and keeping
+ * pkijs out of the check path saves its start-up. Field meanings follow RFC 5280 section 4.1.
+ */
+type Node = asn1js.AsnType & { idBlock: { tagClass: number; tagNumber: number }; valueBeforeDecodeView: Uint8Array; valueBlock: { value?: unknown; valueHexView?: Uint8Array } };
+
+function bad(what: string): never {
+  throw new CertificateParseError(`x509: malformed ${what}`);
 }
 
-function publicKeyInfo(spki: pkijs.PublicKeyInfo): PublicKeyInfo {
-  const oid = spki.algorithm.algorithmId;
-  if (oid === '1.2.840.10045.2.1') {
-    const params = spki.algorithm.algorithmParams as asn1js.ObjectIdentifier | undefined;
+function der(bytes: Uint8Array, what: string): Node {
+  const asn = asn1js.fromBER(bytes);
+  if (asn.offset === -1 || asn.offset !== bytes.byteLength) bad(what);
+  return asn.result as unknown as Node;
+}
+
+function children(n: Node | undefined, what: string): Node[] {
+  const v = n?.valueBlock.value;
+  if (!Array.isArray(v)) bad(what);
+  return v as Node[];
+}
+
+const isContext = (n: Node | undefined, tag: number) => n !== undefined && n.idBlock.tagClass === 3 && n.idBlock.tagNumber === tag;
+
+function oid(n: Node | undefined, what: string): string {
+  if (!(n instanceof asn1js.ObjectIdentifier)) bad(what);
+  return n.valueBlock.toString();
+}
+
+function octets(n: Node | undefined, what: string): Uint8Array {
+  const v = n?.valueBlock.valueHexView;
+  if (!(v instanceof Uint8Array)) bad(what);
+  return v;
+}
+
+function bitStringBytes(n: Node | undefined, what: string): Uint8Array {
+  if (!(n instanceof asn1js.BitString)) bad(what);
+  return n.valueBlock.valueHexView;
+}
+
+function integer(n: Node | undefined, what: string): bigint {
+  if (!(n instanceof asn1js.Integer)) bad(what);
+  return n.toBigInt();
+}
+
+function time(n: Node | undefined, what: string): Date {
+  if (n instanceof asn1js.UTCTime || n instanceof asn1js.GeneralizedTime) return n.toDate();
+  bad(what);
+}
+
+function text(n: Node): string {
+  const v = n.valueBlock.value;
+  if (typeof v === 'string') return v;
+  const h = n.valueBlock.valueHexView;
+  return h ? Buffer.from(h).toString('utf8') : '';
+}
+
+function parseName(n: Node): { attrs: Array<[string, string]>; raw: string } {
+  const attrs: Array<[string, string]> = [];
+  for (const rdn of children(n, 'name')) {
+    for (const atv of children(rdn, 'name')) {
+      const [type, value] = children(atv, 'name');
+      if (!value) bad('name');
+      attrs.push([oid(type, 'name'), text(value)]);
+    }
+  }
+  return { attrs, raw: hex(n.valueBeforeDecodeView) };
+}
+
+function nameString(attrs: Array<[string, string]>): string {
+  const short: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST' };
+  return attrs.map(([t, v]) => `${short[t] ?? t}=${v}`).join(', ');
+}
+
+function signatureAlgorithm(alg: Node): SignatureAlgorithm {
+  const [idNode, params] = children(alg, 'signature algorithm');
+  const id = oid(idNode, 'signature algorithm');
+  if (id === '1.2.840.113549.1.1.10') {
+    let hash: SignatureAlgorithm['hash'] = 'SHA-1';
+    let salt = 20;
+    if (params instanceof asn1js.Sequence) {
+      for (const f of children(params as unknown as Node, 'PSS parameters')) {
+        const inner = children(f, 'PSS parameters')[0];
+        if (isContext(f, 0)) hash = HASH_OIDS[oid(children(inner, 'PSS hash')[0], 'PSS hash')] ?? hash;
+        if (isContext(f, 2)) salt = Number(integer(inner, 'PSS salt length'));
+      }
+    }
+    const name = hash === 'SHA-1' ? 'RSASSA-PSS' : `${hash.replace('-', '')}-RSAPSS`;
+    return { oid: id, name, hash, kind: 'RSA-PSS', pssSaltLength: salt };
+  }
+  const known = SIG_ALGS[id];
+  return known ? { oid: id, ...known } : { oid: id, name: id, kind: 'other' };
+}
+
+function publicKeyInfo(spki: Node): PublicKeyInfo {
+  const [alg, key] = children(spki, 'public key');
+  const [idNode, params] = children(alg, 'public key algorithm');
+  const id = oid(idNode, 'public key algorithm');
+  if (id === '1.2.840.10045.2.1') {
     const curveOid = params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : '';
     const c = CURVES[curveOid];
     return { algorithm: 'ECDSA', curve: c?.name ?? curveOid, bits: c?.bits ?? 0 };
   }
-  if (oid === '1.2.840.113549.1.1.1' || oid === '1.2.840.113549.1.1.10') {
-    const key = pkijs.RSAPublicKey.fromBER(spki.subjectPublicKey.valueBlock.valueHexView);
-    const n = key.modulus.valueBlock.valueHexView;
+  if (id === '1.2.840.113549.1.1.1' || id === '1.2.840.113549.1.1.10') {
+    const [modulus] = children(der(bitStringBytes(key, 'RSA public key'), 'RSA public key'), 'RSA public key');
+    const n = octets(modulus, 'RSA modulus');
     let i = 0;
     while (i < n.length && n[i] === 0) i++;
     const first = n[i] ?? 0;
-    const bits = (n.length - i - 1) * 8 + (first === 0 ? 0 : Math.floor(Math.log2(first)) + 1);
-    return { algorithm: 'RSA', bits };
+    return { algorithm: 'RSA', bits: (n.length - i - 1) * 8 + (first === 0 ? 0 : Math.floor(Math.log2(first)) + 1) };
   }
-  if (oid === '1.3.101.112') return { algorithm: 'Ed25519', oid };
-  if (oid === '1.2.840.10040.4.1') return { algorithm: 'DSA', oid };
-  return { algorithm: 'unknown', oid };
+  if (id === '1.3.101.112') return { algorithm: 'Ed25519', oid: id };
+  if (id === '1.2.840.10040.4.1') return { algorithm: 'DSA', oid: id };
+  return { algorithm: 'unknown', oid: id };
 }
 
-function nameString(n: pkijs.RelativeDistinguishedNames): string {
-  const short: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST' };
-  return n.typesAndValues.map((tv) => `${short[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`).join(', ');
+function dnsNamesOf(names: Node[]): string[] {
+  return names.filter((g) => isContext(g, 2)).map((g) => Buffer.from(octets(g, 'DNS name')).toString('latin1'));
 }
 
-function attr(n: pkijs.RelativeDistinguishedNames, oid: string): string {
-  const tv = n.typesAndValues.find((t) => t.type === oid);
-  return tv ? String(tv.value.valueBlock.value) : '';
+function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
+  switch (id) {
+    case '2.5.29.19': {
+      const fields = children(der(value, 'basic constraints'), 'basic constraints');
+      let i = 0;
+      let isCA = false;
+      if (fields[0] instanceof asn1js.Boolean) {
+        isCA = fields[0].valueBlock.value;
+        i = 1;
+      }
+      out.basicConstraints = { isCA };
+      if (fields[i]) out.basicConstraints.pathLen = Number(integer(fields[i], 'path length'));
+      break;
+    }
+    case '2.5.29.15': {
+      const bits = bitStringBytes(der(value, 'key usage'), 'key usage');
+      const set = new Set<KeyUsage>();
+      KEY_USAGE_NAMES.forEach((name, i) => {
+        if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) set.add(name);
+      });
+      out.keyUsage = set;
+      break;
+    }
+    case '2.5.29.37':
+      out.extKeyUsage = children(der(value, 'extended key usage'), 'extended key usage').map((n) => oid(n, 'extended key usage'));
+      break;
+    case '2.5.29.17':
+      out.dnsNames = dnsNamesOf(children(der(value, 'subject alternative name'), 'subject alternative name'));
+      break;
+    case '2.5.29.30': {
+      const nc = { permittedDNS: [] as string[], excludedDNS: [] as string[], other: false };
+      for (const part of children(der(value, 'name constraints'), 'name constraints')) {
+        const bases = children(part, 'name constraints').map((subtree) => children(subtree, 'name constraints')[0]!);
+        if (bases.some((b) => !isContext(b, 2))) nc.other = true;
+        (isContext(part, 0) ? nc.permittedDNS : nc.excludedDNS).push(...dnsNamesOf(bases));
+      }
+      out.nameConstraints = nc;
+      break;
+    }
+    case '2.5.29.14':
+      out.subjectKeyId = hex(octets(der(value, 'subject key identifier'), 'subject key identifier'));
+      break;
+    case '2.5.29.35': {
+      const kid = children(der(value, 'authority key identifier'), 'authority key identifier').find((n) => isContext(n, 0));
+      if (kid) out.authorityKeyId = hex(octets(kid, 'authority key identifier'));
+      break;
+    }
+  }
 }
 
-function rawName(n: pkijs.RelativeDistinguishedNames): string {
-  const before = n.valueBeforeDecode;
-  return hex(before && before.byteLength ? before : n.toSchema().toBER(false));
-}
+// Parsing is pure over the bytes; the same anchor is often read twice (ca.crt and the bundle).
+const parsed = new Map<string, Certificate>();
 
-export function parseCertificate(der: Uint8Array): Certificate {
-  let cert: pkijs.Certificate;
+export function parseCertificate(bytes: Uint8Array): Certificate {
+  const fingerprint = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const cached = parsed.get(fingerprint);
+  if (cached) return cached;
+  let out: Certificate;
   try {
-    const asn = asn1js.fromBER(der);
-    if (asn.offset === -1 || asn.offset !== der.byteLength) throw new Error('trailing data');
-    cert = new pkijs.Certificate({ schema: asn.result });
-  } catch {
+    out = parseUncached(bytes, fingerprint);
+  } catch (e) {
+    if (e instanceof CertificateParseError) throw e;
     throw new CertificateParseError('x509: malformed certificate');
   }
+  if (parsed.size > 10_000) parsed.clear();
+  parsed.set(fingerprint, out);
+  return out;
+}
+
+function parseUncached(bytes: Uint8Array, fingerprint: string): Certificate {
+  const [tbs, sigAlg, sigValue] = children(der(bytes, 'certificate'), 'certificate');
+  if (!tbs || !sigAlg || !sigValue) bad('certificate');
+  const f = children(tbs, 'tbs certificate');
+  let i = 0;
+  let version = 1;
+  if (isContext(f[0], 0)) {
+    version = Number(integer(children(f[0], 'version')[0], 'version')) + 1;
+    i = 1;
+  }
+  const serial = integer(f[i], 'serial number');
+  const issuer = parseName(f[i + 2] ?? bad('issuer'));
+  const [nb, na] = children(f[i + 3], 'validity');
+  const subject = parseName(f[i + 4] ?? bad('subject'));
+  const spki = f[i + 5] ?? bad('public key');
+  const attr = (attrs: Array<[string, string]>, o: string) => attrs.find(([t]) => t === o)?.[1] ?? '';
   const out: Certificate = {
-    der,
-    tbs: cert.tbsView,
-    signature: cert.signatureValue.valueBlock.valueHexView,
-    signatureAlgorithm: signatureAlgorithm(cert.signatureAlgorithm),
-    version: cert.version + 1,
-    serial: cert.serialNumber.toBigInt().toString(10),
-    subjectCN: attr(cert.subject, '2.5.4.3'),
-    subjectOrg: attr(cert.subject, '2.5.4.10'),
-    subjectRaw: rawName(cert.subject),
-    issuerRaw: rawName(cert.issuer),
-    subject: nameString(cert.subject),
-    issuer: nameString(cert.issuer),
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
-    spki: new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER(false)),
-    publicKey: publicKeyInfo(cert.subjectPublicKeyInfo),
+    der: bytes,
+    fingerprint,
+    tbs: tbs.valueBeforeDecodeView,
+    signature: bitStringBytes(sigValue, 'signature'),
+    signatureAlgorithm: signatureAlgorithm(sigAlg),
+    version,
+    serial: serial.toString(10),
+    subjectCN: attr(subject.attrs, '2.5.4.3'),
+    subjectOrg: attr(subject.attrs, '2.5.4.10'),
+    subjectRaw: subject.raw,
+    issuerRaw: issuer.raw,
+    subject: nameString(subject.attrs),
+    issuer: nameString(issuer.attrs),
+    notBefore: time(nb, 'validity'),
+    notAfter: time(na, 'validity'),
+    spki: spki.valueBeforeDecodeView,
+    publicKey: publicKeyInfo(spki),
     dnsNames: [],
     unhandledCritical: [],
   };
-  for (const e of cert.extensions ?? []) {
-    try {
-      switch (e.extnID) {
-        case '2.5.29.19': {
-          const bc = e.parsedValue as pkijs.BasicConstraints;
-          out.basicConstraints = { isCA: bc.cA === true };
-          if (bc.pathLenConstraint !== undefined) {
-            const pl = bc.pathLenConstraint;
-            out.basicConstraints.pathLen = typeof pl === 'number' ? pl : Number(pl.valueBlock.valueDec);
-          }
-          break;
-        }
-        case '2.5.29.15': {
-          const bits = (e.parsedValue as asn1js.BitString).valueBlock.valueHexView;
-          const set = new Set<KeyUsage>();
-          KEY_USAGE_NAMES.forEach((name, i) => {
-            if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) set.add(name);
-          });
-          out.keyUsage = set;
-          break;
-        }
-        case '2.5.29.37':
-          out.extKeyUsage = [...(e.parsedValue as pkijs.ExtKeyUsage).keyPurposes];
-          break;
-        case '2.5.29.17':
-          out.dnsNames = (e.parsedValue as pkijs.AltName).altNames.filter((n) => n.type === 2).map((n) => String(n.value));
-          break;
-        case '2.5.29.30': {
-          const nc = e.parsedValue as pkijs.NameConstraints;
-          const dns = (subs: pkijs.GeneralSubtree[] | undefined) => (subs ?? []).filter((s) => s.base.type === 2).map((s) => String(s.base.value));
-          const other = [...(nc.permittedSubtrees ?? []), ...(nc.excludedSubtrees ?? [])].some((s) => s.base.type !== 2);
-          out.nameConstraints = { permittedDNS: dns(nc.permittedSubtrees), excludedDNS: dns(nc.excludedSubtrees), other };
-          break;
-        }
-        case '2.5.29.14':
-          out.subjectKeyId = hex((e.parsedValue as asn1js.OctetString).valueBlock.valueHexView);
-          break;
-        case '2.5.29.35': {
-          const kid = (e.parsedValue as pkijs.AuthorityKeyIdentifier).keyIdentifier;
-          if (kid) out.authorityKeyId = hex(kid.valueBlock.valueHexView);
-          break;
-        }
+  const extensions = f.slice(i + 6).find((n) => isContext(n, 3));
+  if (extensions) {
+    for (const e of children(children(extensions, 'extensions')[0], 'extensions')) {
+      const parts = children(e, 'extension');
+      const id = oid(parts[0], 'extension');
+      const critical = parts[1] instanceof asn1js.Boolean ? parts[1].valueBlock.value : false;
+      const value = octets(parts[parts.length - 1], 'extension');
+      try {
+        applyExtension(out, id, value);
+      } catch {
+        throw new CertificateParseError(`x509: malformed extension ${id}`);
       }
-    } catch {
-      throw new CertificateParseError(`x509: malformed extension ${e.extnID}`);
+      if (critical && !HANDLED_CRITICAL.has(id)) out.unhandledCritical.push(id);
     }
-    if (e.critical && !HANDLED_CRITICAL.has(e.extnID)) out.unhandledCritical.push(e.extnID);
   }
   return out;
 }

@@ -125,7 +125,7 @@ export async function goVerify(leaf: Certificate, opts: VerifyOptions): Promise<
 }
 
 export function sameCert(a: Certificate, b: Certificate): boolean {
-  return a.der.length === b.der.length && Buffer.from(a.der).equals(Buffer.from(b.der));
+  return a.fingerprint === b.fingerprint;
 }
 
 async function buildChains(current: Certificate[], opts: VerifyOptions, state: { sigChecks: number; error: string | undefined }): Promise<Certificate[][]> {
@@ -161,9 +161,18 @@ async function buildChains(current: Certificate[], opts: VerifyOptions, state: {
   return chains;
 }
 
-/** Which of `candidates` signed `child` (signature only, no name or constraint checks). */
+/**
+ * Which of `candidates` signed `child`, by signature alone (no constraint checks). Candidates whose subject
+ * is the child's issuer name are tried first; the rest only when none of those signed it, so a large
+ * bundle costs one verification in the usual case.
+ */
 export async function signersOf(child: Certificate, candidates: Certificate[]): Promise<Certificate[]> {
-  const out: Certificate[] = [];
-  for (const p of candidates) if ((await checkSignature(child, p)) === undefined) out.push(p);
-  return out;
+  const named = candidates.filter((p) => p.subjectRaw === child.issuerRaw);
+  const verified = async (pool: Certificate[]) => {
+    const out: Certificate[] = [];
+    for (const p of pool) if ((await checkSignature(child, p)) === undefined) out.push(p);
+    return out;
+  };
+  const byName = await verified(named);
+  return byName.length ? byName : verified(candidates.filter((p) => p.subjectRaw !== child.issuerRaw));
 }

@@ -1,0 +1,99 @@
+/**
+ * `check` benchmarks (goals from issue 3):
+ * 1. a whole `check` run on files, as a process, takes no more than 4x `node -e 0` on this machine;
+ * 2. a 500-anchor trust bundle is verified (parsed, judged, issuer chained, rotation phase) in < 1 s.
+ * Prints the measured figures and PASS/FAIL; exits non-zero only when it cannot run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { resolveConfig } from '../../checks/config.js';
+import { buildSnapshot } from '../../checks/cluster/snapshot.js';
+import { runChecks } from '../../checks/identity/run.js';
+import { writeExampleSetup } from '../helpers/example-setup.js';
+import { issue, keyPem, makeKeyPair, makeLinkerdChain, selfSigned, type TestCert } from '../helpers/pki.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, '../../checks/cli/main.js');
+const RUNS = 15;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeProcess(args: string[]): { ms: number; status: number | null } {
+  const times: number[] = [];
+  let status: number | null = 0;
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    const dt = performance.now() - t0;
+    status = r.status;
+    if (i >= 2) times.push(dt); // two warm-up runs fill the OS file cache
+  }
+  return { ms: median(times), status };
+}
+
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+
+async function startupRatio(dir: string): Promise<void> {
+  const chain = await makeLinkerdChain();
+  writeFileSync(join(dir, 'issuer.crt'), chain.issuer.pem);
+  writeFileSync(join(dir, 'issuer.key'), keyPem(chain.issuer.key, 'sec1'));
+  writeFileSync(join(dir, 'anchors.crt'), chain.anchor.pem);
+  writeFileSync(join(dir, 'bundle.crt'), chain.anchor.pem);
+  const example = join(dir, 'example');
+  await writeExampleSetup(example);
+
+  const baseline = timeProcess(['-e', '0']);
+  const pem = timeProcess([main, 'check', '--issuer-cert', join(dir, 'issuer.crt'), '--issuer-key', join(dir, 'issuer.key'), '--trust-anchors', join(dir, 'anchors.crt'), '--trust-bundle', join(dir, 'bundle.crt')]);
+  const yaml = timeProcess([main, 'check', '--from', example]);
+  process.stdout.write(`node -e 0                         median ${baseline.ms.toFixed(1)} ms (${RUNS} runs)\n`);
+  for (const [label, r] of [['check (PEM files)', pem], ['check --from (example setup YAML)', yaml]] as const) {
+    const ratio = r.ms / baseline.ms;
+    process.stdout.write(`${label.padEnd(34)}median ${r.ms.toFixed(1)} ms, ratio ${ratio.toFixed(2)}x (goal <= 4x) exit ${r.status} ${verdict(ratio <= 4 && r.status === 0)}\n`);
+  }
+}
+
+async function bigBundle(dir: string): Promise<void> {
+  const N = 500;
+  const anchors: TestCert[] = [];
+  for (let i = 0; i < N; i++) anchors.push(await selfSigned(await makeKeyPair('P-256'), { cn: `root-${i}.linkerd.cluster.local`, isCA: true }));
+  const signer = anchors[N - 1]!;
+  const issuer = await issue(await makeKeyPair('P-256'), signer, { cn: 'identity.linkerd.cluster.local', isCA: true, pathLen: 0 });
+  const bundle = anchors.map((a) => a.pem).join('');
+  const inputs = {
+    config: resolveConfig(),
+    mode: 'files' as const,
+    objects: [],
+    proxy: false,
+    issuerCert: { text: issuer.pem, from: 'issuer.crt' },
+    issuerKey: { text: keyPem(issuer.key, 'sec1'), from: 'issuer.key' },
+    trustAnchors: { text: bundle, from: 'anchors.crt' },
+    trustBundle: { text: bundle, from: 'ca-bundle.crt' },
+  };
+  // One cold run: certificates are parsed once per process and cached, so a second run would flatter.
+  const t0 = performance.now();
+  const report = await runChecks(buildSnapshot({ ...inputs, now: new Date() }));
+  const cold = performance.now() - t0;
+  const success = report.results.find((r) => r.id === 'lcg-trust-bundle-issuer-chains')?.result === 'success';
+  process.stdout.write(`500-anchor bundle, in process      cold run ${cold.toFixed(1)} ms (${report.results.length} checks; issuer chains to the bundle: ${success}) (goal < 1000 ms) ${verdict(cold < 1000 && success)}\n`);
+  writeFileSync(join(dir, 'big-bundle.crt'), bundle);
+  writeFileSync(join(dir, 'big-issuer.crt'), issuer.pem);
+  writeFileSync(join(dir, 'big-issuer.key'), keyPem(issuer.key, 'sec1'));
+  const proc = timeProcess([main, 'check', '--issuer-cert', join(dir, 'big-issuer.crt'), '--issuer-key', join(dir, 'big-issuer.key'), '--trust-anchors', join(dir, 'big-bundle.crt'), '--trust-bundle', join(dir, 'big-bundle.crt')]);
+  // a fresh process per run: start-up, reading, parsing and judging 500 anchors twice (as ca.crt and as the bundle)
+  process.stdout.write(`500-anchor bundle, whole CLI run    median ${proc.ms.toFixed(1)} ms over ${RUNS} (exit ${proc.status}) (goal < 1000 ms) ${verdict(proc.ms < 1000)}\n`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'lcg-check-bench-'));
+try {
+  await startupRatio(dir);
+  await bigBundle(dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
