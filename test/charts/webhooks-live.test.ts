@@ -8,7 +8,9 @@
  */
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
-import { findTools, installCrds, registerWebhooks, renderWebhooks, startEnv, stopAll, waitFor } from '../e2e/harness.js';
+import { request } from 'node:https';
+import { findTools, installCrds, registerWebhooks, renderWebhooks, startEnv, stopAll, waitFor, type Cluster } from '../e2e/harness.js';
+import { findHelm, renderChart } from './helm.js';
 
 type Obj = k8s.KubernetesObject & { spec?: Record<string, unknown> };
 
@@ -23,6 +25,52 @@ function messageOf(e: unknown): string {
     }
   }
   return String(e);
+}
+
+/** Where each kind the chart renders is served (group/version path and plural). */
+const RESOURCES: Record<string, { path: string; plural: string; namespaced: boolean }> = {
+  ServiceAccount: { path: '/api/v1', plural: 'serviceaccounts', namespaced: true },
+  ConfigMap: { path: '/api/v1', plural: 'configmaps', namespaced: true },
+  Service: { path: '/api/v1', plural: 'services', namespaced: true },
+  Deployment: { path: '/apis/apps/v1', plural: 'deployments', namespaced: true },
+  PodDisruptionBudget: { path: '/apis/policy/v1', plural: 'poddisruptionbudgets', namespaced: true },
+  CronJob: { path: '/apis/batch/v1', plural: 'cronjobs', namespaced: true },
+  Role: { path: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
+  RoleBinding: { path: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
+  ClusterRole: { path: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { path: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false },
+  Issuer: { path: '/apis/cert-manager.io/v1', plural: 'issuers', namespaced: true },
+  Certificate: { path: '/apis/cert-manager.io/v1', plural: 'certificates', namespaced: true },
+  MutatingWebhookConfiguration: { path: '/apis/admissionregistration.k8s.io/v1', plural: 'mutatingwebhookconfigurations', namespaced: false },
+  ValidatingWebhookConfiguration: { path: '/apis/admissionregistration.k8s.io/v1', plural: 'validatingwebhookconfigurations', namespaced: false },
+};
+
+/** A server-side dry-run create with strict field validation: an unknown or misplaced field is an error. */
+function dryRunCreate(cluster: Cluster, obj: k8s.KubernetesObject): Promise<{ status: number; message: string }> {
+  const r = RESOURCES[obj.kind ?? ''];
+  if (!r) return Promise.resolve({ status: 0, message: `no resource mapping for ${obj.kind}` });
+  const ns = r.namespaced ? `/namespaces/${obj.metadata?.namespace ?? 'default'}` : '';
+  const url = `${cluster.server}${r.path}${ns}/${r.plural}?dryRun=All&fieldValidation=Strict`;
+  const body = JSON.stringify(obj);
+  return new Promise((done, fail) => {
+    const req = request(url, { method: 'POST', ca: cluster.pki.caPem, headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let message = text;
+        try {
+          message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
+        } catch {
+          // not JSON: keep the raw text
+        }
+        done({ status: res.statusCode ?? 0, message });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout posting ${obj.kind}`)));
+    req.on('error', fail);
+    req.end(body);
+  });
 }
 
 const found = findTools();
@@ -110,5 +158,22 @@ if (found.tools === null) {
     t.match(await objects.replace(edited).then(() => 'updated', messageOf), /failed calling webhook/, "UPDATE of Linkerd's issuer is refused while the webhook is down (fail closed)");
     await objects.delete(issuer);
     t.pass("DELETE of Linkerd's issuer goes through while the webhook is down");
+
+    // Everything the chart renders (with every option that adds objects), as the API server
+    // validates it. ServiceMonitor/PrometheusRule need the Prometheus Operator CRDs, absent here.
+    const helm = findHelm() ?? tools.helm;
+    const variants: Array<[string, Record<string, unknown>]> = [
+      ['defaults + check CronJob with --proxy', { checkJob: { enabled: true, proxy: true } }],
+      ['provided certificate', { tls: { source: 'secret', secretName: 'my-tls' }, webhook: { caBundle: Buffer.from(env.cluster.pki.caPem).toString('base64') } }],
+      ['no matchConditions', { webhook: { matchConditions: { enabled: false } } }],
+    ];
+    for (const [variant, values] of variants) {
+      const rendered = await renderChart(helm, { values });
+      for (const obj of rendered) {
+        if (obj.kind === 'ServiceMonitor' || obj.kind === 'PrometheusRule') continue;
+        const r = await dryRunCreate(env.cluster, obj as k8s.KubernetesObject);
+        t.equal(r.status, 201, `${variant}: ${obj.kind} ${obj.metadata.name}: valid for the API server${r.status === 201 ? '' : `: ${r.message}`}`);
+      }
+    }
   });
 }
