@@ -76,6 +76,7 @@ if (found.tools === null) {
       const before = await calls();
       const r = await create(obj);
       const what = `${obj.kind} ${obj.metadata.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata.name}`;
+      t.equal((r.stored['metadata'] as Obj['metadata']).name, obj.metadata.name, `${what}: created`);
       if (obj.kind === 'Namespace') {
         t.same(r.stored['metadata'] && (r.stored['metadata'] as Obj['metadata']).labels, { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name }, `${what}: labels as written`);
       } else if ('spec' in obj) {
@@ -143,7 +144,8 @@ if (found.tools === null) {
   t.test('with the webhook stopped, Linkerd objects are refused and unrelated Certificates are created', async (t) => {
     const port = Number(new URL(webhook.url).port);
     const metricsPort = Number(new URL(webhook.metricsUrl).port);
-    await webhook.proc.stop();
+    // Killed outright, as a crashed or unreachable webhook would be (no drain period).
+    await webhook.proc.stop(200);
     try {
       const anchor: Obj = {
         apiVersion: 'cert-manager.io/v1',
