@@ -8,13 +8,13 @@
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify as toYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, findTools, installCrds, metricSum, registerWebhooks, renderWebhooks, startEnv, startServe, stopAll,
+  CLI_MAIN, REPO_ROOT, findTools, installCrds, metricSum, registerWebhooks, renderWebhooks, startEnv, startServe, stopAll,
   toolsDir, waitFor, type Env, type Webhook,
 } from './harness.js';
 import { keyPem, makeKeyPair, makeLinkerdChain, pemBundle, selfSigned, type TestCert } from '../helpers/pki.js';
@@ -39,6 +39,8 @@ if (found.tools === null) {
 } else {
   // Start-up (~10 s) plus every scenario; the runner's default per-file timeout is shorter.
   t.setTimeout(300_000);
+  const stale = newerSources(statSync(CLI_MAIN).mtimeMs);
+  if (stale.length > 0) t.comment(`dist/ is older than ${stale.slice(0, 3).join(', ')}: the tier runs the compiled CLI, run \`npm run build\``);
   const tools = found.tools;
   let env: Env;
   let webhook: Webhook;
@@ -447,6 +449,19 @@ function unrelatedCertificate(name: string): Obj {
     metadata: { name, namespace: 'apps' },
     spec: { secretName: name, dnsNames: [`${name}.apps.svc.cluster.local`], issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } },
   };
+}
+
+/** TypeScript sources of the CLI and webhook changed after `mtimeMs` (the compiled CLI's). */
+function newerSources(mtimeMs: number): string[] {
+  const out: string[] = [];
+  for (const top of ['checks', 'webhook']) {
+    const dir = join(REPO_ROOT, top);
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (entry.endsWith('.ts') && statSync(join(dir, entry)).mtimeMs > mtimeMs) out.push(`${top}/${entry}`);
+    }
+  }
+  return out;
 }
 
 function b64(s: string): string {

@@ -10,7 +10,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,17 +159,28 @@ process.on('exit', () => {
   for (const p of live) if (p.child.pid !== undefined) killGroup(p.child.pid, 'SIGKILL');
 });
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
+/** `n` distinct free loopback ports (all held open together, so none is handed out twice). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<Server>((resolveServer, reject) => {
+        const srv = createServer();
+        srv.on('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolveServer(srv));
+      }),
+    ),
+  );
+  const ports = servers.map((srv) => {
+    const addr = srv.address();
+    return typeof addr === 'object' && addr !== null ? addr.port : 0;
   });
+  await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+  return ports;
+}
+
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port ?? 0;
 }
 
 export async function sleep(ms: number): Promise<void> {
@@ -281,7 +292,7 @@ export async function startCluster(tools: Tools, dir: string): Promise<Cluster> 
   // system:masters: the admin group RBAC always allows.
   writeFileSync(join(dir, 'tokens.csv'), `${token},${ADMIN_TOKEN_USER},${ADMIN_TOKEN_USER},"system:masters"\n`, { mode: 0o600 });
 
-  const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdClient, etcdPeer, apiPort] = (await freePorts(3)) as [number, number, number];
   const etcd = new Proc('etcd', tools.etcd, [
     '--name=e2e',
     `--data-dir=${join(dir, 'etcd')}`,
@@ -418,8 +429,9 @@ export async function startServe(
   opts: { mode?: 'enforce' | 'repair' | 'audit'; configFile?: string; port?: number; metricsPort?: number } = {},
 ): Promise<Webhook> {
   const cert = await cluster.pki.serving('webhook');
-  const port = opts.port ?? (await freePort());
-  const metricsPort = opts.metricsPort ?? (await freePort());
+  const [freeA, freeB] = (await freePorts(2)) as [number, number];
+  const port = opts.port ?? freeA;
+  const metricsPort = opts.metricsPort ?? freeB;
   const args = [
     CLI_MAIN,
     'serve',
