@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { GuardError } from '../errors.js';
 import type { Sourced } from '../identity/types.js';
 import { arr, isRecord } from '../rules/object.js';
@@ -46,14 +46,18 @@ export function readObjects(paths: readonly string[], cwd: string): K8sObject[] 
   for (const p of paths) {
     for (const file of yamlFilesOf(p, cwd)) {
       const text = readText(file, cwd, '--from');
-      for (const doc of parseAllDocuments(text)) {
-        const err = doc.errors[0];
-        if (err) {
-          const line = err.linePos?.[0]?.line;
-          throw new GuardError('LCG_YAML_SYNTAX', `${file}${line ? `:${line}` : ''}: ${err.message.split('\n')[0]}`);
-        }
-        push(doc.toJS() as unknown, out);
+      let docs: unknown[];
+      try {
+        // js-yaml: the decoder the rest of the CLI already loaded; comments and positions are not needed here
+        docs = [];
+        // CORE_SCHEMA: timestamps stay strings, as the API server serves them
+        loadAll(text, (d) => docs.push(d), { schema: CORE_SCHEMA });
+      } catch (e) {
+        const line = e instanceof YAMLException ? e.mark.line + 1 : undefined;
+        const reason = e instanceof YAMLException ? e.reason : e instanceof Error ? e.message : String(e);
+        throw new GuardError('LCG_YAML_SYNTAX', `${file}${line ? `:${line}` : ''}: ${reason.split('\n')[0]}`);
       }
+      for (const d of docs) push(d, out);
     }
   }
   return out;

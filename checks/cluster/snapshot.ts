@@ -6,7 +6,7 @@
  *   ConfigMap linkerd-config key `values`;
  * - the runtime bundle from ConfigMap linkerd-identity-trust-roots key ca-bundle.crt.
  */
-import { parse as parseYaml } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import type { Config } from '../config.js';
 import type { IdentitySnapshot, PodInfo, Sourced } from '../identity/types.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
@@ -79,7 +79,7 @@ function linkerdValues(o: K8sObject | undefined): LinkerdValues {
   if (text === undefined) return {};
   let v: unknown;
   try {
-    v = parseYaml(text);
+    v = load(text, { schema: CORE_SCHEMA });
   } catch (e) {
     return { error: `could not parse linkerd-config values: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
   }

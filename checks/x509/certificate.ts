@@ -1,8 +1,8 @@
 /**
- * X.509 certificates parsed (asn1js) into plain data: the fields Linkerd's checks and Go's verifier
+ * X.509 certificates parsed (der.ts) into plain data: the fields Linkerd's checks and Go's verifier
  * look at, named the way Go prints them (`ECDSA-SHA256`, `SHA256-RSA`, `P-256`), so messages match.
  */
-import * as asn1js from 'asn1js';
+import { DerError, TAG, bitStringOf, booleanOf, childrenOf, expect, integerOf, octetStringOf, oidOf, parseDer, stringOf, timeOf, unsignedBytesOf, type Tlv } from './der.js';
 
 export type PublicKeyInfo =
   | { algorithm: 'ECDSA'; curve: string; bits: number }
@@ -98,73 +98,26 @@ export class CertificateParseError extends Error {}
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /*
- * The DER is walked with asn1js directly rather than through pkijs's Certificate schema: matching the
- * whole X.509 schema costs ~2 ms per certificate, which a 500-anchor bundle cannot afford, and keeping
- * pkijs out of the check path saves its start-up. Field meanings follow RFC 5280 section 4.1.
+ * The DER is walked with the small reader in der.ts: pkijs's schema matching (~2 ms per certificate)
+ * and asn1js's decoder (~1.2 ms) were each too slow for a 500-anchor bundle. Field meanings follow
+ * RFC 5280 section 4.1. Any structural error becomes CertificateParseError.
  */
-type Node = asn1js.AsnType & { idBlock: { tagClass: number; tagNumber: number }; valueBeforeDecodeView: Uint8Array; valueBlock: { value?: unknown; valueHexView?: Uint8Array } };
-
 function bad(what: string): never {
   throw new CertificateParseError(`x509: malformed ${what}`);
 }
 
-function der(bytes: Uint8Array, what: string): Node {
-  const asn = asn1js.fromBER(bytes);
-  if (asn.offset === -1 || asn.offset !== bytes.byteLength) bad(what);
-  return asn.result as unknown as Node;
-}
+const isContext = (n: Tlv | undefined, num: number) => n !== undefined && n.cls === 2 && n.num === num;
 
-function children(n: Node | undefined, what: string): Node[] {
-  const v = n?.valueBlock.value;
-  if (!Array.isArray(v)) bad(what);
-  return v as Node[];
-}
-
-const isContext = (n: Node | undefined, tag: number) => n !== undefined && n.idBlock.tagClass === 3 && n.idBlock.tagNumber === tag;
-
-function oid(n: Node | undefined, what: string): string {
-  if (!(n instanceof asn1js.ObjectIdentifier)) bad(what);
-  return n.valueBlock.toString();
-}
-
-function octets(n: Node | undefined, what: string): Uint8Array {
-  const v = n?.valueBlock.valueHexView;
-  if (!(v instanceof Uint8Array)) bad(what);
-  return v;
-}
-
-function bitStringBytes(n: Node | undefined, what: string): Uint8Array {
-  if (!(n instanceof asn1js.BitString)) bad(what);
-  return n.valueBlock.valueHexView;
-}
-
-function integer(n: Node | undefined, what: string): bigint {
-  if (!(n instanceof asn1js.Integer)) bad(what);
-  return n.toBigInt();
-}
-
-function time(n: Node | undefined, what: string): Date {
-  if (n instanceof asn1js.UTCTime || n instanceof asn1js.GeneralizedTime) return n.toDate();
-  bad(what);
-}
-
-function text(n: Node): string {
-  const v = n.valueBlock.value;
-  if (typeof v === 'string') return v;
-  const h = n.valueBlock.valueHexView;
-  return h ? Buffer.from(h).toString('utf8') : '';
-}
-
-function parseName(n: Node): { attrs: Array<[string, string]>; raw: string } {
+function parseName(n: Tlv): { attrs: Array<[string, string]>; raw: string } {
   const attrs: Array<[string, string]> = [];
-  for (const rdn of children(n, 'name')) {
-    for (const atv of children(rdn, 'name')) {
-      const [type, value] = children(atv, 'name');
+  for (const rdn of childrenOf(expect(n, TAG.SEQUENCE, 'name'))) {
+    for (const atv of childrenOf(rdn)) {
+      const [type, value] = childrenOf(atv);
       if (!value) bad('name');
-      attrs.push([oid(type, 'name'), text(value)]);
+      attrs.push([oidOf(type), stringOf(value)]);
     }
   }
-  return { attrs, raw: hex(n.valueBeforeDecodeView) };
+  return { attrs, raw: hex(n.raw) };
 }
 
 function nameString(attrs: Array<[string, string]>): string {
@@ -172,17 +125,17 @@ function nameString(attrs: Array<[string, string]>): string {
   return attrs.map(([t, v]) => `${short[t] ?? t}=${v}`).join(', ');
 }
 
-function signatureAlgorithm(alg: Node): SignatureAlgorithm {
-  const [idNode, params] = children(alg, 'signature algorithm');
-  const id = oid(idNode, 'signature algorithm');
+function signatureAlgorithm(alg: Tlv): SignatureAlgorithm {
+  const [idNode, params] = childrenOf(expect(alg, TAG.SEQUENCE, 'signature algorithm'));
+  const id = oidOf(idNode);
   if (id === '1.2.840.113549.1.1.10') {
     let hash: SignatureAlgorithm['hash'] = 'SHA-1';
     let salt = 20;
-    if (params instanceof asn1js.Sequence) {
-      for (const f of children(params as unknown as Node, 'PSS parameters')) {
-        const inner = children(f, 'PSS parameters')[0];
-        if (isContext(f, 0)) hash = HASH_OIDS[oid(children(inner, 'PSS hash')[0], 'PSS hash')] ?? hash;
-        if (isContext(f, 2)) salt = Number(integer(inner, 'PSS salt length'));
+    if (params && params.tag === TAG.SEQUENCE) {
+      for (const f of childrenOf(params)) {
+        const inner = childrenOf(f)[0];
+        if (isContext(f, 0) && inner) hash = HASH_OIDS[oidOf(childrenOf(inner)[0])] ?? hash;
+        if (isContext(f, 2)) salt = Number(integerOf(inner));
       }
     }
     const name = hash === 'SHA-1' ? 'RSASSA-PSS' : `${hash.replace('-', '')}-RSAPSS`;
@@ -192,48 +145,46 @@ function signatureAlgorithm(alg: Node): SignatureAlgorithm {
   return known ? { oid: id, ...known } : { oid: id, name: id, kind: 'other' };
 }
 
-function publicKeyInfo(spki: Node): PublicKeyInfo {
-  const [alg, key] = children(spki, 'public key');
-  const [idNode, params] = children(alg, 'public key algorithm');
-  const id = oid(idNode, 'public key algorithm');
+function publicKeyInfo(spki: Tlv): PublicKeyInfo {
+  const [alg, key] = childrenOf(expect(spki, TAG.SEQUENCE, 'public key'));
+  const [idNode, params] = childrenOf(expect(alg, TAG.SEQUENCE, 'public key algorithm'));
+  const id = oidOf(idNode);
   if (id === '1.2.840.10045.2.1') {
-    const curveOid = params instanceof asn1js.ObjectIdentifier ? params.valueBlock.toString() : '';
+    const curveOid = params && params.tag === TAG.OID ? oidOf(params) : '';
     const c = CURVES[curveOid];
     return { algorithm: 'ECDSA', curve: c?.name ?? curveOid, bits: c?.bits ?? 0 };
   }
   if (id === '1.2.840.113549.1.1.1' || id === '1.2.840.113549.1.1.10') {
-    const [modulus] = children(der(bitStringBytes(key, 'RSA public key'), 'RSA public key'), 'RSA public key');
-    const n = octets(modulus, 'RSA modulus');
-    let i = 0;
-    while (i < n.length && n[i] === 0) i++;
-    const first = n[i] ?? 0;
-    return { algorithm: 'RSA', bits: (n.length - i - 1) * 8 + (first === 0 ? 0 : Math.floor(Math.log2(first)) + 1) };
+    const [modulus] = childrenOf(parseDer(bitStringOf(key)));
+    const n = unsignedBytesOf(modulus);
+    const first = n[0] ?? 0;
+    return { algorithm: 'RSA', bits: (n.length - 1) * 8 + (first === 0 ? 0 : Math.floor(Math.log2(first)) + 1) };
   }
   if (id === '1.3.101.112') return { algorithm: 'Ed25519', oid: id };
   if (id === '1.2.840.10040.4.1') return { algorithm: 'DSA', oid: id };
   return { algorithm: 'unknown', oid: id };
 }
 
-function dnsNamesOf(names: Node[]): string[] {
-  return names.filter((g) => isContext(g, 2)).map((g) => Buffer.from(octets(g, 'DNS name')).toString('latin1'));
+function dnsNamesOf(names: Tlv[]): string[] {
+  return names.filter((g) => isContext(g, 2)).map((g) => Buffer.from(g.value).toString('latin1'));
 }
 
 function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
   switch (id) {
     case '2.5.29.19': {
-      const fields = children(der(value, 'basic constraints'), 'basic constraints');
+      const fields = childrenOf(parseDer(value));
       let i = 0;
       let isCA = false;
-      if (fields[0] instanceof asn1js.Boolean) {
-        isCA = fields[0].valueBlock.value;
+      if (fields[0]?.tag === TAG.BOOLEAN) {
+        isCA = booleanOf(fields[0]);
         i = 1;
       }
       out.basicConstraints = { isCA };
-      if (fields[i]) out.basicConstraints.pathLen = Number(integer(fields[i], 'path length'));
+      if (fields[i]) out.basicConstraints.pathLen = Number(integerOf(fields[i]));
       break;
     }
     case '2.5.29.15': {
-      const bits = bitStringBytes(der(value, 'key usage'), 'key usage');
+      const bits = bitStringOf(parseDer(value));
       const set = new Set<KeyUsage>();
       KEY_USAGE_NAMES.forEach((name, i) => {
         if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) set.add(name);
@@ -242,15 +193,15 @@ function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
       break;
     }
     case '2.5.29.37':
-      out.extKeyUsage = children(der(value, 'extended key usage'), 'extended key usage').map((n) => oid(n, 'extended key usage'));
+      out.extKeyUsage = childrenOf(parseDer(value)).map((n) => oidOf(n));
       break;
     case '2.5.29.17':
-      out.dnsNames = dnsNamesOf(children(der(value, 'subject alternative name'), 'subject alternative name'));
+      out.dnsNames = dnsNamesOf(childrenOf(parseDer(value)));
       break;
     case '2.5.29.30': {
       const nc = { permittedDNS: [] as string[], excludedDNS: [] as string[], other: false };
-      for (const part of children(der(value, 'name constraints'), 'name constraints')) {
-        const bases = children(part, 'name constraints').map((subtree) => children(subtree, 'name constraints')[0]!);
+      for (const part of childrenOf(parseDer(value))) {
+        const bases = childrenOf(part).map((subtree) => childrenOf(subtree)[0] ?? bad('name constraints'));
         if (bases.some((b) => !isContext(b, 2))) nc.other = true;
         (isContext(part, 0) ? nc.permittedDNS : nc.excludedDNS).push(...dnsNamesOf(bases));
       }
@@ -258,11 +209,11 @@ function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
       break;
     }
     case '2.5.29.14':
-      out.subjectKeyId = hex(octets(der(value, 'subject key identifier'), 'subject key identifier'));
+      out.subjectKeyId = hex(octetStringOf(parseDer(value)));
       break;
     case '2.5.29.35': {
-      const kid = children(der(value, 'authority key identifier'), 'authority key identifier').find((n) => isContext(n, 0));
-      if (kid) out.authorityKeyId = hex(octets(kid, 'authority key identifier'));
+      const kid = childrenOf(parseDer(value)).find((n) => isContext(n, 0));
+      if (kid) out.authorityKeyId = hex(kid.value);
       break;
     }
   }
@@ -280,6 +231,7 @@ export function parseCertificate(bytes: Uint8Array): Certificate {
     out = parseUncached(bytes, fingerprint);
   } catch (e) {
     if (e instanceof CertificateParseError) throw e;
+    if (e instanceof DerError) throw new CertificateParseError('x509: malformed certificate');
     throw new CertificateParseError('x509: malformed certificate');
   }
   if (parsed.size > 10_000) parsed.clear();
@@ -288,26 +240,26 @@ export function parseCertificate(bytes: Uint8Array): Certificate {
 }
 
 function parseUncached(bytes: Uint8Array, fingerprint: string): Certificate {
-  const [tbs, sigAlg, sigValue] = children(der(bytes, 'certificate'), 'certificate');
+  const [tbs, sigAlg, sigValue] = childrenOf(expect(parseDer(bytes), TAG.SEQUENCE, 'certificate'));
   if (!tbs || !sigAlg || !sigValue) bad('certificate');
-  const f = children(tbs, 'tbs certificate');
+  const f = childrenOf(expect(tbs, TAG.SEQUENCE, 'tbs certificate'));
   let i = 0;
   let version = 1;
   if (isContext(f[0], 0)) {
-    version = Number(integer(children(f[0], 'version')[0], 'version')) + 1;
+    version = Number(integerOf(childrenOf(f[0]!)[0])) + 1;
     i = 1;
   }
-  const serial = integer(f[i], 'serial number');
+  const serial = integerOf(f[i], 'serial number');
   const issuer = parseName(f[i + 2] ?? bad('issuer'));
-  const [nb, na] = children(f[i + 3], 'validity');
+  const [nb, na] = childrenOf(f[i + 3] ?? bad('validity'));
   const subject = parseName(f[i + 4] ?? bad('subject'));
   const spki = f[i + 5] ?? bad('public key');
   const attr = (attrs: Array<[string, string]>, o: string) => attrs.find(([t]) => t === o)?.[1] ?? '';
   const out: Certificate = {
     der: bytes,
     fingerprint,
-    tbs: tbs.valueBeforeDecodeView,
-    signature: bitStringBytes(sigValue, 'signature'),
+    tbs: tbs.raw,
+    signature: bitStringOf(sigValue, 'signature'),
     signatureAlgorithm: signatureAlgorithm(sigAlg),
     version,
     serial: serial.toString(10),
@@ -317,20 +269,20 @@ function parseUncached(bytes: Uint8Array, fingerprint: string): Certificate {
     issuerRaw: issuer.raw,
     subject: nameString(subject.attrs),
     issuer: nameString(issuer.attrs),
-    notBefore: time(nb, 'validity'),
-    notAfter: time(na, 'validity'),
-    spki: spki.valueBeforeDecodeView,
+    notBefore: timeOf(nb, 'validity'),
+    notAfter: timeOf(na, 'validity'),
+    spki: spki.raw,
     publicKey: publicKeyInfo(spki),
     dnsNames: [],
     unhandledCritical: [],
   };
   const extensions = f.slice(i + 6).find((n) => isContext(n, 3));
   if (extensions) {
-    for (const e of children(children(extensions, 'extensions')[0], 'extensions')) {
-      const parts = children(e, 'extension');
-      const id = oid(parts[0], 'extension');
-      const critical = parts[1] instanceof asn1js.Boolean ? parts[1].valueBlock.value : false;
-      const value = octets(parts[parts.length - 1], 'extension');
+    for (const e of childrenOf(expect(childrenOf(extensions)[0], TAG.SEQUENCE, 'extensions'))) {
+      const parts = childrenOf(e);
+      const id = oidOf(parts[0], 'extension');
+      const critical = parts[1]?.tag === TAG.BOOLEAN ? booleanOf(parts[1]) : false;
+      const value = octetStringOf(parts[parts.length - 1], 'extension');
       try {
         applyExtension(out, id, value);
       } catch {

@@ -14,6 +14,8 @@ t.test('kubectl List output, multi-document files, directories', async (t) => {
   const names = readObjects([dir], '/').map((o) => `${String(o.kind)}/${(o.metadata as { name: string }).name}`);
   t.same(names, ['Secret/a', 'ConfigMap/b', 'Namespace/linkerd', 'Secret/c']);
   t.same(readObjects(['list.yaml'], dir).length, 2, 'relative to cwd');
+  writeFileSync(join(dir, 'time.yaml'), 'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: t}\nstatus:\n  notAfter: 2026-01-01T00:00:00Z\n');
+  t.equal((readObjects(['time.yaml'], dir)[0]!.status as { notAfter: unknown }).notAfter, '2026-01-01T00:00:00Z', 'unquoted timestamps stay strings');
 });
 
 t.test('unreadable input is a one-line GuardError', async (t) => {
