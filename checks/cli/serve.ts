@@ -5,6 +5,7 @@
 import { Option } from 'commander';
 import type { Mode } from '../config.js';
 import { GuardError } from '../errors.js';
+import { holdYoungGeneration } from '../../webhook/heap.js';
 import { createLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
 import { startWebhookServer, type HostPort } from '../../webhook/server.js';
 import type { TlsSource } from '../../webhook/tls.js';
@@ -53,6 +54,7 @@ export const run: CommandRunner = async (argv, io) => {
     const drainDelayMs = seconds(flags.drainDelay, '--drain-delay', 0) * 1000;
     const reloadPollMs = seconds(flags.reloadInterval, '--reload-interval', 0.05) * 1000;
     logger = createLogger(flags.logLevel, io.stdout);
+    holdYoungGeneration();
 
     const server = await startWebhookServer({ config, tls, listen, metricsListen, logger, drainDelayMs, reloadPollMs });
     const signal = await new Promise<string>((resolve) => {
