@@ -10,6 +10,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -367,7 +368,6 @@ export async function apiFetch(
   c: { server: string; token: string; caPem: string },
   path: string,
 ): Promise<{ status: number; body: string }> {
-  const { request } = await import('node:https');
   return new Promise((resolveRes, reject) => {
     const req = request(
       `${c.server}${path}`,
@@ -444,7 +444,6 @@ export async function startServe(
   if (opts.configFile) args.push('--config', opts.configFile);
   const proc = new Proc('serve', process.execPath, args);
   const url = `https://127.0.0.1:${port}`;
-  const { request } = await import('node:https');
   await waitFor(
     'serve /readyz',
     () =>
