@@ -23,7 +23,9 @@ const run = promisify(execFile);
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
-export const CRD_DIR = join(SHARED_DIR, 'crds');
+/** Where the real CRDs are looked for, in order: $LCG_CRD_DIR, then ../shared/crds. */
+export const CRD_DIR_CANDIDATES = [process.env['LCG_CRD_DIR'], join(SHARED_DIR, 'crds')].filter((d): d is string => !!d);
+export const CRD_DIR = CRD_DIR_CANDIDATES.find((d) => existsSync(join(d, 'cert-manager.io_certificates.yaml'))) ?? null;
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'linkerd-cert-guard');
 export const CLI_MAIN = join(REPO_ROOT, 'dist', 'checks', 'cli', 'main.js');
 
@@ -388,7 +390,9 @@ export async function apiFetch(
 // ---------------------------------------------------------------------------------------------
 // CRDs
 
-export async function installCrds(cluster: Cluster, dir = CRD_DIR): Promise<string[]> {
+export async function installCrds(cluster: Cluster, crdDir: string | null = CRD_DIR): Promise<string[]> {
+  if (crdDir === null) throw new Error(`CRDs not found in ${CRD_DIR_CANDIDATES.join(' or ')} (set LCG_CRD_DIR)`);
+  const dir = crdDir;
   const ext = cluster.kc.makeApiClient(k8s.ApiextensionsV1Api);
   const names: string[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
