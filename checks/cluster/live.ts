@@ -47,6 +47,10 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     kc.setCurrentContext(opts.context);
   }
   const cluster = kc.getCurrentCluster();
+  // client-node falls back to an unauthenticated http://localhost:8080 when it finds no configuration at all
+  if (!opts.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080') {
+    throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+  }
   if (!cluster) throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no Kubernetes cluster configured: pass --kubeconfig/--context, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

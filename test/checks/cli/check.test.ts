@@ -134,4 +134,9 @@ t.test('the built CLI as a subprocess: exit codes', async (t) => {
   t.equal(unreadable.status, 2);
   t.equal(unreadable.stderr, 'linkerd-cert-guard: cannot read --trust-anchors /nonexistent: no such file\n');
   t.notMatch(unreadable.stderr, /at .*\.js/, 'no stack trace');
+  const home = mkdtempSync(join(tmpdir(), 'lcg-home-'));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' };
+  const nocluster = spawnSync(process.execPath, [main, 'check'], { encoding: 'utf8', env });
+  t.equal(nocluster.status, 2, 'live mode without any kubeconfig');
+  t.match(nocluster.stderr, /^linkerd-cert-guard: no kubeconfig found \(KUBECONFIG, ~\/\.kube\/config, in-cluster\): pass --kubeconfig, or check files with --from/);
 });
