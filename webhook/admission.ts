@@ -72,7 +72,8 @@ function validate(request: AdmissionRequest, role: Role, findings: Finding[], co
   const denying: Finding[] = [];
   const warning: Array<{ finding: Finding; note?: string }> = [];
   if (config.mode === 'enforce') {
-    const before = preexisting(request, config);
+    // oldObject is judged only when there is an error it could excuse.
+    const before = findings.some((f) => f.severity === 'error') ? preexisting(request, config) : new Set<string>();
     for (const f of findings) {
       if (f.severity !== 'error') warning.push({ finding: f });
       else if (before.has(findingKey(f))) warning.push({ finding: f, note: 'already present before this update' });

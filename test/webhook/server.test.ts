@@ -84,7 +84,8 @@ t.test('admission over HTTPS: repair, re-validate, idempotence, denial, scope, D
   t.equal((repaired.spec as { privateKey: { rotationPolicy: string } }).privateKey.rotationPolicy, 'Always');
   t.match(mr.response.warnings, [/^spec\.privateKey\.rotationPolicy: set to "Always"/]);
 
-  const v = admission(await post('/validate', reviewOf(repaired, { uid: 'uid-validate' })));
+  // The API server appends its timeout to the configured path.
+  const v = admission(await post('/validate?timeout=10s', reviewOf(repaired, { uid: 'uid-validate' })));
   t.same(v.response, { uid: 'uid-validate', allowed: true }, 'the repaired object passes');
   const again = admission(await post('/mutate', reviewOf(repaired)));
   t.equal(again.response.patch, undefined, 'second mutate: no patch');
