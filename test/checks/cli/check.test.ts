@@ -105,6 +105,14 @@ t.test('--from an example setup; bad input exits 2 with one line', async (t) => 
   const ok = io();
   t.equal(await run(['--from', dir], ok.io), 0);
   t.match(ok.out(), /cert-manager\n------------\n/);
+  const mesh = mkdtempSync(join(tmpdir(), 'lcg-mesh-'));
+  await writeExampleSetup(mesh, { linkerdNamespace: 'mesh' });
+  const wrongNs = io();
+  t.equal(await run(['--from', mesh], wrongNs.io), 1, 'objects in another namespace are not Linkerd\'s');
+  t.match(wrongNs.out(), /no issuer given: pass --issuer-cert and --issuer-key, or --from a file holding Secret linkerd\/linkerd-identity-issuer/);
+  const rightNs = io();
+  t.equal(await run(['--from', mesh, '--linkerd-namespace', 'mesh', '-o', 'short'], rightNs.io), 0, '--linkerd-namespace is respected');
+  t.equal(rightNs.out(), 'Status check results are √\n');
   const cases: Array<[string[], RegExp]> = [
     [['check', '--from', join(dir, 'missing.yaml')], /^linkerd-cert-guard: cannot read --from .*missing\.yaml: no such file or directory\n$/],
     [['check', '--issuer-cert', '/nonexistent.pem', '--issuer-key', '/x'], /^linkerd-cert-guard: cannot read --issuer-cert \/nonexistent\.pem: no such file\n$/],
