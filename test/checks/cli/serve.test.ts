@@ -64,14 +64,14 @@ t.test('HOST:PORT parsing', async (t) => {
 });
 
 t.test('a real serve process: answers, then drains on SIGTERM and exits 0', async (t) => {
-  // Run checks/cli/serve.ts in a child with the same TypeScript loader tap gives this test.
+  // The CLI entry (main.ts, dispatching `serve`) in a child, with the TypeScript loader tap gives this test.
   const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
-  const serveUrl = pathToFileURL(resolve(REPO_ROOT, 'checks/cli/serve.ts')).href;
+  const mainUrl = pathToFileURL(resolve(REPO_ROOT, 'checks/cli/main.ts')).href;
   const ioUrl = pathToFileURL(resolve(REPO_ROOT, 'checks/cli/io.ts')).href;
-  const script = `const { run } = await import(${JSON.stringify(serveUrl)}); const { processIO } = await import(${JSON.stringify(ioUrl)}); process.exitCode = await run(process.argv.slice(1), processIO());`;
+  const script = `const { runCli } = await import(${JSON.stringify(mainUrl)}); const { processIO } = await import(${JSON.stringify(ioUrl)}); process.exitCode = await runCli(process.argv.slice(1), processIO());`;
   const child = spawn(
     process.execPath,
-    [...loader, '--input-type=module', '-e', script, '--', '--tls-dir', tlsDir, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0.5', '--mode', 'repair'],
+    [...loader, '--input-type=module', '-e', script, '--', 'serve', '--tls-dir', tlsDir, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0.5', '--mode', 'repair'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   t.teardown(() => {
