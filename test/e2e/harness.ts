@@ -1,6 +1,6 @@
 /**
  * End-to-end harness: a real etcd + kube-apiserver on loopback (built by
- * test/e2e/provision.sh), the real CRDs from ../shared/crds, our `serve` command, and the
+ * test/e2e/provision.sh), the real CRDs (test/fixtures/crds), our `serve` command, and the
  * webhook configurations rendered from our own chart with `helm template`.
  *
  * Every process runs in its own process group and is killed (group-wide) by `stopAll`, which
@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
+import { CRD_DIR as CRD_FIXTURES_DIR } from '../helpers/crd.js';
 
 const run = promisify(execFile);
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SHARED_DIR = resolve(REPO_ROOT, '..', 'shared');
-/** Where the real CRDs are looked for, in order: $LCG_CRD_DIR, then ../shared/crds. */
-export const CRD_DIR_CANDIDATES = [process.env['LCG_CRD_DIR'], join(SHARED_DIR, 'crds')].filter((d): d is string => !!d);
+/** Where the real CRDs are looked for: $LCG_CRD_DIR, else the copy in test/fixtures/crds. */
+export const CRD_DIR_CANDIDATES = [CRD_FIXTURES_DIR];
 export const CRD_DIR = CRD_DIR_CANDIDATES.find((d) => existsSync(join(d, 'cert-manager.io_certificates.yaml'))) ?? null;
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'linkerd-cert-guard');
 export const CLI_MAIN = join(REPO_ROOT, 'dist', 'checks', 'cli', 'main.js');

@@ -1,4 +1,4 @@
-/** Validators compiled from the real CRDs in ../shared/crds (their openAPIV3Schema, with ajv). */
+/** The real CRDs (test/fixtures/crds, or $LCG_CRD_DIR) and validators compiled from their openAPIV3Schema with ajv. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SHARED_CRDS = join(here, '..', '..', '..', 'shared', 'crds');
+export const CRD_DIR = process.env['LCG_CRD_DIR'] ?? join(here, '..', 'fixtures', 'crds');
 
 interface Crd {
   spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> };
@@ -19,7 +19,7 @@ export function crdValidator(file: string, version: string): ValidateFunction {
   const key = `${file}@${version}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const crd = parse(readFileSync(join(SHARED_CRDS, file), 'utf8')) as Crd;
+  const crd = parse(readFileSync(join(CRD_DIR, file), 'utf8')) as Crd;
   const v = crd.spec.versions.find((x) => x.name === version);
   if (!v) throw new Error(`${file} has no version ${version}`);
   // Kubernetes structural schemas carry x-kubernetes-* keywords and int32/int64 formats ajv does not know.
