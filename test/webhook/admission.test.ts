@@ -297,3 +297,21 @@ t.test('pointerToDotted', async (t) => {
   t.equal(pointerToDotted('/metadata/labels/linkerd.io~1is-control-plane'), 'metadata.labels.linkerd.io/is-control-plane');
 });
 
+
+t.test('a broken Bundle is repaired into one that satisfies the Bundle CRD', async (t) => {
+  const object = clone(bundle) as K8sObject & { spec: { sources: unknown[]; target: { configMap: { key: string } } } };
+  object.spec.sources.push({ useDefaultCAs: true });
+  object.spec.target.configMap.key = 'ca.crt';
+  const before = admit(req(object), enforce, 'validate');
+  t.equal(before.response.allowed, false, 'denied as it is');
+  t.ok(before.denied.includes('bundle/no-default-cas') && before.denied.includes('bundle/target-key'), before.denied.join(', '));
+  const m = admit(req(object), enforce, 'mutate');
+  t.equal(m.decision, 'patched');
+  t.same(new Set(m.repaired), new Set(['bundle/no-default-cas', 'bundle/target-key']));
+  const repaired = applied(object, patchOf(m)) as typeof object;
+  t.equal(repaired.spec.target.configMap.key, 'ca-bundle.crt');
+  t.notOk(JSON.stringify(repaired.spec.sources).includes('useDefaultCAs'));
+  t.ok(crdSchemas.Bundle?.(repaired), `CRD-valid ${JSON.stringify(crdSchemas.Bundle?.errors?.slice(0, 2))}`);
+  t.equal(admit(req(repaired), enforce, 'validate').response.allowed, true);
+  t.equal(admit(req(repaired), enforce, 'mutate').response.patch, undefined, 'idempotent');
+});
