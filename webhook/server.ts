@@ -196,7 +196,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     },
     onRequest,
   );
-  // (the options above are honoured by Node >= 18.0; set again for clarity on the instance)
+  // Also on the instance: the http.Server fields are what Node consults at runtime.
   server.keepAliveTimeout = o.keepAliveTimeoutMs;
   server.headersTimeout = o.headersTimeoutMs;
   server.requestTimeout = o.requestTimeoutMs;
@@ -274,8 +274,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         clearTimeout(cutoff);
         if (metricsServer) {
           const m = metricsServer;
-          await new Promise<void>((resolve) => m.close(() => resolve()));
-          m.closeAllConnections();
+          const metricsClosed = new Promise<void>((resolve) => m.close(() => resolve()));
+          m.closeAllConnections(); // a scraper's keep-alive connection must not hold the exit
+          await metricsClosed;
         }
         logger.info('drained');
       })();
