@@ -48,6 +48,8 @@ function ecdsaDerToRaw(sig: Uint8Array, bits: number): Uint8Array | undefined {
 export async function checkSignature(child: Certificate, parent: Certificate): Promise<string | undefined> {
   const sig = child.signatureAlgorithm;
   const pk = parent.publicKey;
+  // Go refuses SHA-1 (and MD5) signatures outright since 1.18, so Linkerd's check does too.
+  if (sig.hash === 'SHA-1' || sig.name === 'MD5-RSA') return `x509: cannot verify signature: insecure algorithm ${sig.name}`;
   const params = importParams(child, parent);
   if (!params) {
     if (sig.kind === 'other' || !sig.hash) return 'x509: cannot verify signature: algorithm unimplemented';

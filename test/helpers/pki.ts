@@ -17,7 +17,7 @@
  * CertOptions (all optional): cn, organization, serial (bigint|number), notBefore, notAfter (Date; default
  * now-1h .. now+365d), isCA (sets BasicConstraints, keyUsage certSign|crlSign unless keyUsage given), pathLen,
  * basicConstraints (false: omit the extension), keyUsage, extKeyUsage, dnsNames, permittedDNS, excludedDNS,
- * hash ('SHA-256'|'SHA-384'|'SHA-512', default SHA-256), rsaPss (sign with RSASSA-PSS when the signer is RSA),
+ * hash ('SHA-1'|'SHA-256'|'SHA-384'|'SHA-512', default SHA-256), rsaPss (sign with RSASSA-PSS when the signer is RSA),
  * keyIdentifiers (default true: SKI/AKI; linkerd2's fixtures have none), issuerName (override the issuer DN CN,
  * e.g. to forge a certificate whose name does not match its signer), serverAuth shorthand none.
  */
@@ -32,7 +32,7 @@ const engine = new pkijs.CryptoEngine({ name: 'node', crypto });
 pkijs.setEngine('node', engine);
 
 export type KeySpec = 'P-256' | 'P-384' | 'P-521' | 'RSA-1024' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
-export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 export type KeyUsageName = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign';
 export type ExtKeyUsageName = 'serverAuth' | 'clientAuth' | 'any' | 'codeSigning';
 
@@ -170,9 +170,11 @@ async function keyId(key: KeyPair): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-1', info.subjectPublicKey.valueBlock.valueHexView));
 }
 
+/** WebCrypto binds the hash to an RSA key, so RSA signers are re-imported for the hash and scheme asked. */
 async function signingKey(signer: KeyPair, pss: boolean, hash: HashName): Promise<CryptoKey> {
-  if (!pss || signer.spec.startsWith('P-')) return signer.privateKey;
-  return crypto.subtle.importKey('pkcs8', signer.pkcs8, { name: 'RSA-PSS', hash }, false, ['sign']);
+  if (signer.spec.startsWith('P-')) return signer.privateKey;
+  if (!pss && hash === 'SHA-256') return signer.privateKey;
+  return crypto.subtle.importKey('pkcs8', signer.pkcs8, { name: pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']);
 }
 
 async function build(key: KeyPair, signer: KeyPair, issuerName: pkijs.RelativeDistinguishedNames, issuerKeyId: Uint8Array | undefined, o: CertOptions): Promise<TestCert> {
