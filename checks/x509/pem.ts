@@ -84,18 +84,17 @@ export function scanPem(text: string): PemScan {
             blocks.push({ index: blockCount, type: cur.type, der, beginLine: cur.beginLine, endLine: lineNo, start: cur.start, end: next });
           }
         }
-      } else if (!cur(open).bad) {
-        const o = cur(open);
+      } else if (!open.bad) {
         const stripped = line.replace(/[ \t]+$/, '');
-        if (o.b64.length === 0 && HEADER.test(stripped)) {
-          o.headers = true; // RFC 1421 headers (Proc-Type, DEK-Info): legal PEM, carry no data
-        } else if (o.headers && stripped === '' && o.b64.length === 0) {
-          // blank line after headers
-        } else if (!BASE64_LINE.test(stripped) || (o.b64.length > 0 && /=/.test(o.b64[o.b64.length - 1] ?? ''))) {
+        if (open.b64.length === 0 && HEADER.test(stripped)) {
+          open.headers = true; // RFC 1421 headers (Proc-Type, DEK-Info): legal PEM, carry no data
+        } else if (open.headers && stripped === '' && open.b64.length === 0) {
+          // the blank line that ends the headers
+        } else if (!BASE64_LINE.test(stripped) || (open.b64.length > 0 && /=/.test(open.b64[open.b64.length - 1] ?? ''))) {
           const col = firstBadColumn(stripped);
-          o.bad = { block: blockCount, line: lineNo, message: `block ${blockCount} (line ${o.beginLine}): invalid base64 at line ${lineNo}, column ${col}` };
+          open.bad = { block: blockCount, line: lineNo, message: `block ${blockCount} (line ${open.beginLine}): invalid base64 at line ${lineNo}, column ${col}` };
         } else {
-          o.b64.push(stripped);
+          open.b64.push(stripped);
         }
       }
     }
@@ -103,10 +102,6 @@ export function scanPem(text: string): PemScan {
   }
   if (open) problems.push({ block: blockCount, line: open.beginLine, message: `block ${blockCount} (line ${open.beginLine}): BEGIN ${open.type} has no END line` });
   return { blocks, problems };
-}
-
-function cur<T>(v: T | undefined): T {
-  return v as T;
 }
 
 function firstBadColumn(line: string): number {
