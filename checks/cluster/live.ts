@@ -75,16 +75,17 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, () => core.readNamespacedSecret({ name: c.issuerName, namespace: ns }), 'Secret', 'v1', `secrets "${c.issuerName}" not found`);
   await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', () => core.readNamespacedConfigMap({ name: 'linkerd-config', namespace: ns }), 'ConfigMap', 'v1', 'configmaps "linkerd-config" not found');
   await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, () => core.readNamespacedConfigMap({ name: c.bundleName, namespace: ns }), 'ConfigMap', 'v1', `configmaps "${c.bundleName}" not found`);
-  await read(`Namespace ${ns}`, `Namespace/${ns}`, () => core.readNamespace({ name: ns }), 'Namespace', 'v1', `namespaces "${ns}" not found`);
-
-  // Optional reads: the anchor Secrets may be unreadable by design (RBAC); that only hides the rotation detail.
-  for (const name of c.anchorNames) {
+  // Optional reads: RBAC may withhold them (the anchor Secrets by design); each only hides one detail
+  // (the namespace label, the rotation phase's current anchor), so an HTTP error skips it.
+  const optional = async (what: string, f: () => Promise<unknown>, kind: string): Promise<void> => {
     try {
-      out.objects.push(plain(await core.readNamespacedSecret({ name, namespace: c.trustNamespace }), 'Secret', 'v1'));
+      out.objects.push(plain(await f(), kind, 'v1'));
     } catch (e) {
-      if (statusOf(e) === undefined) throw unreachable(`Secret ${c.trustNamespace}/${name}`, e);
+      if (statusOf(e) === undefined) throw unreachable(what, e);
     }
-  }
+  };
+  await optional(`Namespace ${ns}`, () => core.readNamespace({ name: ns }), 'Namespace');
+  for (const name of c.anchorNames) await optional(`Secret ${c.trustNamespace}/${name}`, () => core.readNamespacedSecret({ name, namespace: c.trustNamespace }), 'Secret');
   const listCustom = async (group: string, version: string, plural: string, kind: string): Promise<boolean> => {
     try {
       const list = (await custom.listClusterCustomObject({ group, version, plural })) as { items?: unknown[] };
@@ -104,14 +105,19 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   await listCustom('trust.cert-manager.io', 'v1alpha1', 'bundles', 'Bundle');
 
   try {
+    // control-plane pods only date restarts for the rotation phase: optional
     const cp = await core.listNamespacedPod({ namespace: ns });
     for (const p of cp.items) out.objects.push(plain(p, 'Pod', 'v1'));
-    if (opts.proxy) {
+  } catch (e) {
+    if (statusOf(e) === undefined) throw unreachable(`pods in ${ns}`, e);
+  }
+  if (opts.proxy) {
+    try {
       const meshed = await core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
       for (const p of meshed.items) if (p.metadata?.namespace !== ns) out.objects.push(plain(p, 'Pod', 'v1'));
+    } catch (e) {
+      throw unreachable('meshed pods (--proxy)', e);
     }
-  } catch (e) {
-    throw unreachable('pods', e);
   }
   return out;
 }

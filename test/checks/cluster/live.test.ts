@@ -15,7 +15,7 @@ import { issue, keyPem, makeKeyPair, makeLinkerdChain, selfSigned } from '../../
 
 // A real HTTP server answering the Kubernetes API paths the live loader reads, with objects from a
 // generated setup; everything else is a 404 Status, as the API server answers for missing objects/CRDs.
-async function apiServer(objects: Record<string, object>) {
+async function apiServer(objects: Record<string, object>, forbidden?: RegExp) {
   const requests: string[] = [];
   const items = (kind: string) => Object.values(objects).flatMap((o) => ((o as { kind: string }).kind === 'List' ? (o as { items: object[] }).items : [o])).filter((o) => (o as { kind: string }).kind === kind);
   const byPath = (path: string): unknown => {
@@ -37,8 +37,13 @@ async function apiServer(objects: Record<string, object>) {
   const server = createServer({ key: keyPem(serving.key), cert: serving.pem }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(`${req.method} ${url.pathname}${url.search} ${req.headers.authorization ?? ''}`);
-    const body = byPath(url.pathname);
     res.setHeader('content-type', 'application/json');
+    if (forbidden?.test(url.pathname)) {
+      res.statusCode = 403;
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 }));
+      return;
+    }
+    const body = byPath(url.pathname);
     if (body === undefined) {
       res.statusCode = 404;
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
@@ -93,4 +98,17 @@ t.test('live: a missing issuer Secret is a finding; an unknown context or a down
   await t.rejects(run(['--kubeconfig', api.kubeconfig, '--context', 'nope'], { stdout: capture().stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), { code: 'LCG_USAGE', message: 'context "nope" not found in kubeconfig' });
   await t.rejects(loadLive({ kubeconfig: api.kubeconfig, context: 'down', proxy: false, config: resolveConfig() }), { code: 'LCG_CLUSTER_UNREACHABLE', message: /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: / });
   await t.rejects(loadLive({ kubeconfig: '/nonexistent/kubeconfig', proxy: false, config: resolveConfig() }), { code: 'LCG_INPUT_UNREADABLE' });
+});
+
+t.test('live: RBAC withholding optional objects narrows the run; withholding what --proxy needs exits 2', async (t) => {
+  const chain = await makeLinkerdChain();
+  const api = await apiServer(exampleObjects(chain), /^\/api\/v1\/namespaces\/linkerd$|\/namespaces\/cert-manager\/secrets\/|^\/apis\/|\/namespaces\/linkerd\/pods$|^\/api\/v1\/pods$/);
+  t.teardown(() => api.server.close());
+  const live = await loadLive({ kubeconfig: api.kubeconfig, proxy: false, config: resolveConfig() });
+  t.equal(live.certManagerAvailable, false);
+  t.same(live.objects.map((o) => `${String(o.kind)}/${(o.metadata as { name: string }).name}`), ['Secret/linkerd-identity-issuer', 'ConfigMap/linkerd-config', 'ConfigMap/linkerd-identity-trust-roots']);
+  const out = capture();
+  t.equal(await run(['--kubeconfig', api.kubeconfig, '-o', 'json'], { stdout: out.stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), 0);
+  t.same((JSON.parse(out.text()) as { categories: Array<{ categoryName: string }> }).categories.map((c) => c.categoryName), ['linkerd-identity', 'linkerd-identity-trust-bundle', 'linkerd-identity-issuer-ca']);
+  await t.rejects(loadLive({ kubeconfig: api.kubeconfig, proxy: true, config: resolveConfig() }), { code: 'LCG_CLUSTER_UNREACHABLE', message: /^cannot read meshed pods \(--proxy\) from https:\/\/localhost:\d+: HTTP 403$/ });
 });
