@@ -113,9 +113,9 @@ export async function goVerify(leaf: Certificate, opts: VerifyOptions): Promise<
   if (opts.roots.some((r) => sameCert(r, leaf))) {
     chains = [[leaf]];
   } else {
-    const state = { sigChecks: 0, error: undefined as string | undefined };
-    chains = await buildChains([leaf], opts, state);
-    if (chains.length === 0) return { ok: false, error: state.error ?? 'x509: certificate signed by unknown authority' };
+    const built = await buildChains([leaf], opts, { n: 0 });
+    if (built.chains.length === 0) return { ok: false, error: built.err ?? 'x509: certificate signed by unknown authority' };
+    chains = built.chains;
   }
   const usages = opts.keyUsages ?? [EKU.serverAuth];
   if (usages.includes(EKU.any)) return { ok: true, chains };
@@ -128,37 +128,51 @@ export function sameCert(a: Certificate, b: Certificate): boolean {
   return a.fingerprint === b.fingerprint;
 }
 
-async function buildChains(current: Certificate[], opts: VerifyOptions, state: { sigChecks: number; error: string | undefined }): Promise<Certificate[][]> {
+/**
+ * Go's buildChains: a candidate whose signature fails becomes the hint of an "unknown authority" error;
+ * a candidate that verifies but is not valid (expired, constraints, path length) makes that the error.
+ */
+async function buildChains(current: Certificate[], opts: VerifyOptions, sigChecks: { n: number }): Promise<{ chains: Certificate[][]; err?: string }> {
   const c = current[current.length - 1]!;
   const chains: Certificate[][] = [];
+  let err: string | undefined;
   let hintErr: string | undefined;
   let hintCert: Certificate | undefined;
   const consider = async (type: 'root' | 'intermediate', cand: Certificate) => {
     if (current.some((x) => sameCert(x, cand))) return;
-    if (++state.sigChecks > MAX_SIGNATURE_CHECKS) {
-      state.error = 'x509: signature check attempts limit reached while verifying certificate chain';
+    if (++sigChecks.n > MAX_SIGNATURE_CHECKS) {
+      err = 'x509: signature check attempts limit reached while verifying certificate chain';
       return;
     }
     const sigErr = await checkSignatureFrom(c, cand);
-    const err = sigErr ?? isValid(cand, type, current, opts.now);
-    if (err) {
+    if (sigErr) {
       if (hintErr === undefined) {
-        hintErr = err;
+        hintErr = sigErr;
         hintCert = cand;
       }
       return;
     }
+    const invalid = isValid(cand, type, current, opts.now);
+    if (invalid) {
+      err = invalid;
+      return;
+    }
     if (type === 'root') chains.push([...current, cand]);
-    else chains.push(...(await buildChains([...current, cand], opts, state)));
+    else {
+      const below = await buildChains([...current, cand], opts, sigChecks);
+      chains.push(...below.chains);
+      err = below.err;
+    }
   };
   for (const r of potentialParents(c, opts.roots)) await consider('root', r);
   for (const i of potentialParents(c, opts.intermediates ?? [])) await consider('intermediate', i);
-  if (chains.length === 0 && state.error === undefined) {
-    state.error = hintErr !== undefined && hintCert
+  if (chains.length > 0) return { chains };
+  if (err === undefined) {
+    err = hintErr !== undefined && hintCert
       ? `x509: certificate signed by unknown authority (possibly because of ${JSON.stringify(hintErr)} while trying to verify candidate authority certificate ${JSON.stringify(certName(hintCert))})`
       : 'x509: certificate signed by unknown authority';
   }
-  return chains;
+  return { chains, err };
 }
 
 /**

@@ -51,14 +51,14 @@ t.test("Go's constraints", async (t) => {
   const below = await issue(await makeKeyPair('P-256'), mid, { cn: 'below' });
   t.match(await goVerify(p(below), { roots: [p(r2)], intermediates: [p(mid)], now }), { ok: false, error: /parent certificate cannot sign this kind of certificate/ });
   t.ok(notCA, 'a leaf issuer itself verifies as a leaf in Go');
-  // an expired root is a hint in an unknown-authority error
+  // a root that verifies the signature but has expired: Go returns the validity error itself
   const old = await selfSigned(await makeKeyPair('P-256'), { cn: 'old', isCA: true, notBefore: new Date('2000-01-01T00:00:00Z'), notAfter: new Date('2001-01-01T00:00:00Z') });
   const child = await issue(await makeKeyPair('P-256'), old, { cn: 'c', notBefore: new Date('2000-01-01T00:00:00Z') });
-  t.match(await goVerify(p(child), { roots: [p(old)], now }), { ok: false, error: /unknown authority \(possibly because of "x509: certificate has expired or is not yet valid: current time .* is after 2001-01-01T00:00:00Z" while trying to verify candidate authority certificate "old"\)/ });
+  t.match(await goVerify(p(child), { roots: [p(old)], now }), { ok: false, error: /^x509: certificate has expired or is not yet valid: current time .* is after 2001-01-01T00:00:00Z$/ });
   // name constraints on the anchor apply to the issuer's DNS SANs
   const nc = await selfSigned(await makeKeyPair('P-256'), { cn: 'nc', isCA: true, permittedDNS: ['example.com'] });
   const named = await issue(await makeKeyPair('P-256'), nc, { cn: 'i', isCA: true, dnsNames: ['identity.linkerd.cluster.local'] });
-  t.match(await goVerify(p(named), { roots: [p(nc)], now }), { ok: false, error: /not authorized to sign for this name: DNS name \\"identity.linkerd.cluster.local\\" is not permitted by any constraint" while trying to verify candidate authority certificate "nc"/ });
+  t.match(await goVerify(p(named), { roots: [p(nc)], now }), { ok: false, error: 'x509: a root or intermediate certificate is not authorized to sign for this name: DNS name "identity.linkerd.cluster.local" is not permitted by any constraint' });
   // a self-signed issuer that is itself an anchor verifies
   t.ok((await goVerify(p(root), { roots: [p(root)], now })).ok);
   // leaf validity comes first
