@@ -1,10 +1,12 @@
-// Differential oracle for checks/x509/verify.ts: Go's crypto/x509 Verify, called the way
-// `linkerd check` calls it (Roots = anchors, Intermediates = rest of the issuer file, DNSName "",
-// KeyUsages empty). Reads a JSON array of cases on stdin, writes a JSON array of results.
+// Differential oracle for checks/x509 (reads a JSON array of cases on stdin, writes a JSON array of results):
+//   verify: Go's crypto/x509 Verify, called the way `linkerd check` calls it (Roots = anchors,
+//           Intermediates = rest of the issuer file, DNSName "", KeyUsages empty);
+//   pem:    Linkerd's tls.DecodePEMCertificates loop (pkg/tls/codec.go) over encoding/pem.
 package main
 
 import (
 	"crypto/x509"
+	"errors"
 	"encoding/json"
 	"encoding/pem"
 	"os"
@@ -35,7 +37,51 @@ func certs(text string) []*x509.Certificate {
 	}
 }
 
+type pemResult struct {
+	Certs int    `json:"certs"`
+	Error string `json:"error"`
+}
+
+// decodePEMCertificates is Linkerd's loop: certificates while they come, a non-CERTIFICATE block ends
+// parsing, and bytes left over with no block in them are "not a PEM certificate".
+func decodePEMCertificates(txt string) (int, error) {
+	buf := []byte(txt)
+	n := 0
+	for len(buf) > 0 {
+		var block *pem.Block
+		block, buf = pem.Decode(buf)
+		if block == nil {
+			return n, errors.New("not a PEM certificate")
+		}
+		if block.Type != "CERTIFICATE" {
+			break
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "pem" {
+		var texts []string
+		if err := json.NewDecoder(os.Stdin).Decode(&texts); err != nil {
+			panic(err)
+		}
+		out := make([]pemResult, 0, len(texts))
+		for _, t := range texts {
+			n, err := decodePEMCertificates(t)
+			r := pemResult{Certs: n}
+			if err != nil {
+				r.Error = err.Error()
+			}
+			out = append(out, r)
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(out)
+		return
+	}
 	var cases []verifyCase
 	if err := json.NewDecoder(os.Stdin).Decode(&cases); err != nil {
 		panic(err)
