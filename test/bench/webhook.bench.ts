@@ -51,7 +51,7 @@ async function serveChild(role: Role, certFile: string, keyFile: string, tlsDir:
     const { createLogger } = await import('../../webhook/log.js');
     const { resolveConfig } = await import('../../checks/config.js');
     const { holdYoungGeneration } = await import('../../webhook/heap.js');
-    holdYoungGeneration(); // as `serve` does
+    if (!process.env.LCG_BENCH_NO_HOLD) holdYoungGeneration(); // as `serve` does
     // Info-level JSON logs for every admission, to stdout as `serve` writes them (here /dev/null).
     const logger = createLogger((process.env.LCG_BENCH_LOG_LEVEL as 'info' | undefined) ?? 'info', process.stdout);
     const server = await startWebhookServer({
@@ -65,6 +65,8 @@ async function serveChild(role: Role, certFile: string, keyFile: string, tlsDir:
     port = server.port;
   }
   process.once('SIGINT', () => process.exit(0));
+  // Never outlive the bench: a parent that dies closes the IPC channel.
+  process.once('disconnect', () => process.exit(0));
   // CPU seconds spent by this server, for the report (the parent asks before stopping it).
   process.on('message', () => process.send?.({ cpu: process.cpuUsage() }));
   process.send?.({ port });
