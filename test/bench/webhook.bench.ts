@@ -7,6 +7,14 @@
  *  - resident memory of the webhook process under load <= 100 MB.
  * Each server runs in its own child process (this file, forked with a role argument) so its
  * RSS can be sampled and the client's CPU is not counted as the server's memory.
+ * Throughput is each side's best of ROUNDS alternating runs, and server CPU per request is
+ * printed beside it: on a shared machine the CPU figure is the steadier of the two. The
+ * sequential latency is also measured against the bare server, as this machine's floor.
+ *
+ * Knobs for investigating (defaults are what the goals are judged on):
+ *   LCG_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node flags for the servers
+ *   LCG_BENCH_LOG_LEVEL=silent                                          webhook log level (default info)
+ *   LCG_BENCH_NO_HOLD=1                                                 let V8 grow the young generation
  */
 import { fork } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
