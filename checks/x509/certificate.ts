@@ -1,8 +1,10 @@
 /**
- * X.509 certificates parsed (der.ts) into plain data: the fields Linkerd's checks and Go's verifier
- * look at, named the way Go prints them (`ECDSA-SHA256`, `SHA256-RSA`, `P-256`), so messages match.
+ * X.509 certificates parsed with pkijs (over asn1js) into plain data: the fields Linkerd's checks and
+ * Go's verifier look at, named the way Go prints them (`ECDSA-SHA256`, `SHA256-RSA`, `P-256`), so
+ * messages match.
  */
-import { DerError, TAG, bitStringOf, booleanOf, childrenOf, expect, integerOf, octetStringOf, oidOf, parseDer, stringOf, timeOf, unsignedBytesOf, type Tlv } from './der.js';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 
 export type PublicKeyInfo =
   | { algorithm: 'ECDSA'; curve: string; bits: number }
@@ -97,27 +99,20 @@ export class CertificateParseError extends Error {}
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/*
- * The DER is walked with the small reader in der.ts: pkijs's schema matching (~2 ms per certificate)
- * and asn1js's decoder (~1.2 ms) were each too slow for a 500-anchor bundle. Field meanings follow
- * RFC 5280 section 4.1. Any structural error becomes CertificateParseError.
- */
 function bad(what: string): never {
   throw new CertificateParseError(`x509: malformed ${what}`);
 }
 
-const isContext = (n: Tlv | undefined, num: number) => n !== undefined && n.cls === 2 && n.num === num;
+const view = (b: ArrayBuffer | Uint8Array) => (b instanceof Uint8Array ? b : new Uint8Array(b));
+const oidString = (o: unknown) => (o instanceof asn1js.ObjectIdentifier ? o.valueBlock.toString() : '');
 
-function parseName(n: Tlv): { attrs: Array<[string, string]>; raw: string } {
-  const attrs: Array<[string, string]> = [];
-  for (const rdn of childrenOf(expect(n, TAG.SEQUENCE, 'name'))) {
-    for (const atv of childrenOf(rdn)) {
-      const [type, value] = childrenOf(atv);
-      if (!value) bad('name');
-      attrs.push([oidOf(type), stringOf(value)]);
-    }
-  }
-  return { attrs, raw: hex(n.raw) };
+/** Name attributes as [oid, value] and the raw DER Go compares names by. */
+function nameOf(n: pkijs.RelativeDistinguishedNames): { attrs: Array<[string, string]>; raw: string } {
+  const attrs = n.typesAndValues.map((tv): [string, string] => {
+    const v = tv.value as { valueBlock?: { value?: unknown } };
+    return [tv.type, typeof v.valueBlock?.value === 'string' ? v.valueBlock.value : ''];
+  });
+  return { attrs, raw: hex(view(n.valueBeforeDecode)) };
 }
 
 function nameString(attrs: Array<[string, string]>): string {
@@ -125,18 +120,15 @@ function nameString(attrs: Array<[string, string]>): string {
   return attrs.map(([t, v]) => `${short[t] ?? t}=${v}`).join(', ');
 }
 
-function signatureAlgorithm(alg: Tlv): SignatureAlgorithm {
-  const [idNode, params] = childrenOf(expect(alg, TAG.SEQUENCE, 'signature algorithm'));
-  const id = oidOf(idNode);
+function signatureAlgorithm(alg: pkijs.AlgorithmIdentifier): SignatureAlgorithm {
+  const id = alg.algorithmId;
   if (id === '1.2.840.113549.1.1.10') {
     let hash: SignatureAlgorithm['hash'] = 'SHA-1';
     let salt = 20;
-    if (params && params.tag === TAG.SEQUENCE) {
-      for (const f of childrenOf(params)) {
-        const inner = childrenOf(f)[0];
-        if (isContext(f, 0) && inner) hash = HASH_OIDS[oidOf(childrenOf(inner)[0])] ?? hash;
-        if (isContext(f, 2)) salt = Number(integerOf(inner));
-      }
+    if (alg.algorithmParams instanceof asn1js.Sequence) {
+      const pss = new pkijs.RSASSAPSSParams({ schema: alg.algorithmParams });
+      hash = HASH_OIDS[pss.hashAlgorithm.algorithmId] ?? hash;
+      salt = pss.saltLength;
     }
     const name = hash === 'SHA-1' ? 'RSASSA-PSS' : `${hash.replace('-', '')}-RSAPSS`;
     return { oid: id, name, hash, kind: 'RSA-PSS', pssSaltLength: salt };
@@ -145,46 +137,52 @@ function signatureAlgorithm(alg: Tlv): SignatureAlgorithm {
   return known ? { oid: id, ...known } : { oid: id, name: id, kind: 'other' };
 }
 
-function publicKeyInfo(spki: Tlv): PublicKeyInfo {
-  const [alg, key] = childrenOf(expect(spki, TAG.SEQUENCE, 'public key'));
-  const [idNode, params] = childrenOf(expect(alg, TAG.SEQUENCE, 'public key algorithm'));
-  const id = oidOf(idNode);
+/** Bit length of an unsigned big-endian integer. */
+function bitLength(n: Uint8Array): number {
+  let i = 0;
+  while (i < n.length && n[i] === 0) i++;
+  if (i === n.length) return 0;
+  return (n.length - i - 1) * 8 + Math.floor(Math.log2(n[i] as number)) + 1;
+}
+
+function publicKeyInfo(spki: pkijs.PublicKeyInfo): PublicKeyInfo {
+  const id = spki.algorithm.algorithmId;
   if (id === '1.2.840.10045.2.1') {
-    const curveOid = params && params.tag === TAG.OID ? oidOf(params) : '';
+    const curveOid = oidString(spki.algorithm.algorithmParams);
     const c = CURVES[curveOid];
     return { algorithm: 'ECDSA', curve: c?.name ?? curveOid, bits: c?.bits ?? 0 };
   }
   if (id === '1.2.840.113549.1.1.1' || id === '1.2.840.113549.1.1.10') {
-    const [modulus] = childrenOf(parseDer(bitStringOf(key)));
-    const n = unsignedBytesOf(modulus);
-    const first = n[0] ?? 0;
-    return { algorithm: 'RSA', bits: (n.length - 1) * 8 + (first === 0 ? 0 : Math.floor(Math.log2(first)) + 1) };
+    const key = asn1js.fromBER(spki.subjectPublicKey.valueBlock.valueHexView);
+    if (key.offset === -1) bad('RSA public key');
+    const rsa = new pkijs.RSAPublicKey({ schema: key.result });
+    return { algorithm: 'RSA', bits: bitLength(rsa.modulus.valueBlock.valueHexView) };
   }
   if (id === '1.3.101.112') return { algorithm: 'Ed25519', oid: id };
   if (id === '1.2.840.10040.4.1') return { algorithm: 'DSA', oid: id };
   return { algorithm: 'unknown', oid: id };
 }
 
-function dnsNamesOf(names: Tlv[]): string[] {
-  return names.filter((g) => isContext(g, 2)).map((g) => Buffer.from(g.value).toString('latin1'));
+function dnsNamesOf(names: pkijs.GeneralName[]): string[] {
+  return names.filter((g) => g.type === 2 && typeof g.value === 'string').map((g) => g.value as string);
 }
 
-function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
-  switch (id) {
+/** pkijs decodes the extensions Go's verifier cares about into `parsedValue`. */
+function applyExtension(out: Certificate, e: pkijs.Extension): void {
+  const v: unknown = e.parsedValue;
+  switch (e.extnID) {
     case '2.5.29.19': {
-      const fields = childrenOf(parseDer(value));
-      let i = 0;
-      let isCA = false;
-      if (fields[0]?.tag === TAG.BOOLEAN) {
-        isCA = booleanOf(fields[0]);
-        i = 1;
-      }
-      out.basicConstraints = { isCA };
-      if (fields[i]) out.basicConstraints.pathLen = Number(integerOf(fields[i]));
+      const bc = v as pkijs.BasicConstraints | undefined;
+      if (!bc) bad('basic constraints');
+      out.basicConstraints = { isCA: bc.cA === true };
+      const pl = bc.pathLenConstraint as unknown;
+      if (typeof pl === 'number') out.basicConstraints.pathLen = pl;
+      else if (pl instanceof asn1js.Integer) out.basicConstraints.pathLen = pl.valueBlock.valueDec;
       break;
     }
     case '2.5.29.15': {
-      const bits = bitStringOf(parseDer(value));
+      const bits = (v as asn1js.BitString | undefined)?.valueBlock.valueHexView;
+      if (!bits) bad('key usage');
       const set = new Set<KeyUsage>();
       KEY_USAGE_NAMES.forEach((name, i) => {
         if (((bits[i >> 3] ?? 0) >> (7 - (i & 7))) & 1) set.add(name);
@@ -193,27 +191,31 @@ function applyExtension(out: Certificate, id: string, value: Uint8Array): void {
       break;
     }
     case '2.5.29.37':
-      out.extKeyUsage = childrenOf(parseDer(value)).map((n) => oidOf(n));
+      out.extKeyUsage = [...((v as pkijs.ExtKeyUsage | undefined)?.keyPurposes ?? bad('extended key usage'))];
       break;
     case '2.5.29.17':
-      out.dnsNames = dnsNamesOf(childrenOf(parseDer(value)));
+      out.dnsNames = dnsNamesOf((v as pkijs.AltName | undefined)?.altNames ?? bad('subject alternative name'));
       break;
     case '2.5.29.30': {
-      const nc = { permittedDNS: [] as string[], excludedDNS: [] as string[], other: false };
-      for (const part of childrenOf(parseDer(value))) {
-        const bases = childrenOf(part).map((subtree) => childrenOf(subtree)[0] ?? bad('name constraints'));
-        if (bases.some((b) => !isContext(b, 2))) nc.other = true;
-        (isContext(part, 0) ? nc.permittedDNS : nc.excludedDNS).push(...dnsNamesOf(bases));
-      }
-      out.nameConstraints = nc;
+      const c = v as pkijs.NameConstraints | undefined;
+      if (!c) bad('name constraints');
+      const permitted = (c.permittedSubtrees ?? []).map((t) => t.base);
+      const excluded = (c.excludedSubtrees ?? []).map((t) => t.base);
+      out.nameConstraints = {
+        permittedDNS: dnsNamesOf(permitted),
+        excludedDNS: dnsNamesOf(excluded),
+        other: [...permitted, ...excluded].some((b) => b.type !== 2),
+      };
       break;
     }
-    case '2.5.29.14':
-      out.subjectKeyId = hex(octetStringOf(parseDer(value)));
+    case '2.5.29.14': {
+      const ski = v as asn1js.OctetString | undefined;
+      if (ski) out.subjectKeyId = hex(ski.valueBlock.valueHexView);
       break;
+    }
     case '2.5.29.35': {
-      const kid = childrenOf(parseDer(value)).find((n) => isContext(n, 0));
-      if (kid) out.authorityKeyId = hex(kid.value);
+      const kid = (v as pkijs.AuthorityKeyIdentifier | undefined)?.keyIdentifier;
+      if (kid) out.authorityKeyId = hex(kid.valueBlock.valueHexView);
       break;
     }
   }
@@ -231,7 +233,6 @@ export function parseCertificate(bytes: Uint8Array): Certificate {
     out = parseUncached(bytes, fingerprint);
   } catch (e) {
     if (e instanceof CertificateParseError) throw e;
-    if (e instanceof DerError) throw new CertificateParseError('x509: malformed certificate');
     throw new CertificateParseError('x509: malformed certificate');
   }
   if (parsed.size > 10_000) parsed.clear();
@@ -240,56 +241,41 @@ export function parseCertificate(bytes: Uint8Array): Certificate {
 }
 
 function parseUncached(bytes: Uint8Array, fingerprint: string): Certificate {
-  const [tbs, sigAlg, sigValue] = childrenOf(expect(parseDer(bytes), TAG.SEQUENCE, 'certificate'));
-  if (!tbs || !sigAlg || !sigValue) bad('certificate');
-  const f = childrenOf(expect(tbs, TAG.SEQUENCE, 'tbs certificate'));
-  let i = 0;
-  let version = 1;
-  if (isContext(f[0], 0)) {
-    version = Number(integerOf(childrenOf(f[0]!)[0])) + 1;
-    i = 1;
-  }
-  const serial = integerOf(f[i], 'serial number');
-  const issuer = parseName(f[i + 2] ?? bad('issuer'));
-  const [nb, na] = childrenOf(f[i + 3] ?? bad('validity'));
-  const subject = parseName(f[i + 4] ?? bad('subject'));
-  const spki = f[i + 5] ?? bad('public key');
+  const asn = asn1js.fromBER(bytes);
+  // Go's parser rejects bytes after the certificate ("x509: trailing data").
+  if (asn.offset === -1 || asn.offset !== bytes.byteLength) bad('certificate');
+  const cert = new pkijs.Certificate({ schema: asn.result });
+  const issuer = nameOf(cert.issuer);
+  const subject = nameOf(cert.subject);
   const attr = (attrs: Array<[string, string]>, o: string) => attrs.find(([t]) => t === o)?.[1] ?? '';
   const out: Certificate = {
     der: bytes,
     fingerprint,
-    tbs: tbs.raw,
-    signature: bitStringOf(sigValue, 'signature'),
-    signatureAlgorithm: signatureAlgorithm(sigAlg),
-    version,
-    serial: serial.toString(10),
+    tbs: view(cert.tbsView),
+    signature: cert.signatureValue.valueBlock.valueHexView,
+    signatureAlgorithm: signatureAlgorithm(cert.signatureAlgorithm),
+    version: cert.version + 1,
+    serial: cert.serialNumber.toBigInt().toString(10),
     subjectCN: attr(subject.attrs, '2.5.4.3'),
     subjectOrg: attr(subject.attrs, '2.5.4.10'),
     subjectRaw: subject.raw,
     issuerRaw: issuer.raw,
     subject: nameString(subject.attrs),
     issuer: nameString(issuer.attrs),
-    notBefore: timeOf(nb, 'validity'),
-    notAfter: timeOf(na, 'validity'),
-    spki: spki.raw,
-    publicKey: publicKeyInfo(spki),
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    spki: view(cert.subjectPublicKeyInfo.toSchema().toBER()),
+    publicKey: publicKeyInfo(cert.subjectPublicKeyInfo),
     dnsNames: [],
     unhandledCritical: [],
   };
-  const extensions = f.slice(i + 6).find((n) => isContext(n, 3));
-  if (extensions) {
-    for (const e of childrenOf(expect(childrenOf(extensions)[0], TAG.SEQUENCE, 'extensions'))) {
-      const parts = childrenOf(e);
-      const id = oidOf(parts[0], 'extension');
-      const critical = parts[1]?.tag === TAG.BOOLEAN ? booleanOf(parts[1]) : false;
-      const value = octetStringOf(parts[parts.length - 1], 'extension');
-      try {
-        applyExtension(out, id, value);
-      } catch {
-        throw new CertificateParseError(`x509: malformed extension ${id}`);
-      }
-      if (critical && !HANDLED_CRITICAL.has(id)) out.unhandledCritical.push(id);
+  for (const e of cert.extensions ?? []) {
+    try {
+      applyExtension(out, e);
+    } catch {
+      throw new CertificateParseError(`x509: malformed extension ${e.extnID}`);
     }
+    if (e.critical && !HANDLED_CRITICAL.has(e.extnID)) out.unhandledCritical.push(e.extnID);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * `crypto/rsa: verification error`) because Linkerd surfaces Go's text.
  */
 import { webcrypto } from 'node:crypto';
-import { childrenOf, parseDer, TAG, unsignedBytesOf } from './der.js';
+import * as asn1js from 'asn1js';
 import type { Certificate } from './certificate.js';
 
 const subtle = webcrypto.subtle;
@@ -22,23 +22,21 @@ function importParams(child: Certificate, parent: Certificate): { name: string; 
   return undefined;
 }
 
-/** DER `SEQUENCE { r INTEGER, s INTEGER }` to WebCrypto's fixed-width r||s. */
+/** DER `SEQUENCE { r INTEGER, s INTEGER }` (decoded with asn1js) to WebCrypto's fixed-width r||s. */
 function ecdsaDerToRaw(sig: Uint8Array, bits: number): Uint8Array | undefined {
   const size = Math.ceil(bits / 8);
-  try {
-    const seq = parseDer(sig);
-    const parts = seq.tag === TAG.SEQUENCE ? childrenOf(seq) : [];
-    if (parts.length !== 2) return undefined;
-    const out = new Uint8Array(size * 2);
-    for (let i = 0; i < 2; i++) {
-      const v = unsignedBytesOf(parts[i]);
-      if (v.length > size) return undefined;
-      out.set(v, size * (i + 1) - v.length);
-    }
-    return out;
-  } catch {
-    return undefined;
+  const asn = asn1js.fromBER(sig);
+  if (asn.offset !== sig.byteLength || !(asn.result instanceof asn1js.Sequence)) return undefined;
+  const parts = asn.result.valueBlock.value;
+  if (parts.length !== 2 || !parts.every((p) => p instanceof asn1js.Integer)) return undefined;
+  const out = new Uint8Array(size * 2);
+  for (let i = 0; i < 2; i++) {
+    let v = (parts[i] as asn1js.Integer).valueBlock.valueHexView;
+    while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+    if (v.length > size) return undefined;
+    out.set(v, size * (i + 1) - v.length);
   }
+  return out;
 }
 
 /**

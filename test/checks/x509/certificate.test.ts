@@ -53,4 +53,24 @@ t.test('garbage is a parse error, not a crash', async (t) => {
     t.ok(e instanceof CertificateParseError);
   }
   t.throws(() => parseCertificate(new Uint8Array([1, 2, 3])), { message: 'x509: malformed certificate' });
+  let threw = false;
+  try {
+    parseCertificate(new Uint8Array([0x30]));
+  } catch {
+    threw = true;
+  }
+  t.ok(threw, 'a truncated certificate throws');
 });
+
+t.test('bytes after the certificate are rejected, as Go does ("trailing data")', async (t) => {
+  const good = pemToDer(readFileSync('test/fixtures/linkerd2/valid-crt.pem', 'utf8'));
+  t.equal(parseCertificate(good).subjectCN, 'identity.linkerd.cluster.local');
+  const trailing = new Uint8Array(good.length + 1);
+  trailing.set(good);
+  t.throws(() => parseCertificate(trailing), { message: 'x509: malformed certificate' });
+});
+
+function pemToDer(pem: string): Uint8Array {
+  const b64 = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem)?.[1] ?? '';
+  return new Uint8Array(Buffer.from(b64.replace(/\s+/g, ''), 'base64'));
+}
