@@ -3,10 +3,10 @@
  * files (--from YAML, PEM flags) or a live cluster. Exit 0 nothing at or above --fail-on, 1 findings at
  * or above it, 2 usage or unreadable input.
  */
-import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { readObjects, readPem } from '../cluster/files.js';
 import { buildSnapshot, type SnapshotInputs } from '../cluster/snapshot.js';
+import { packageVersion } from '../tool.js';
 import { GuardError } from '../errors.js';
 import { toJson, toJUnitReport, toSarifReport, toTable } from '../identity/format.js';
 import { runChecks } from '../identity/run.js';
@@ -36,14 +36,6 @@ export function parseNow(s: string | undefined): Date {
   const d = new Date(s);
   if (!RFC3339.test(s) || Number.isNaN(d.getTime())) throw new GuardError('LCG_USAGE', `--now: not an RFC 3339 time: ${JSON.stringify(s)} (e.g. 2026-01-01T00:00:00Z)`);
   return d;
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** Exit code of a report: 1 when anything reaches --fail-on. */

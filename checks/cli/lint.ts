@@ -1,7 +1,8 @@
 /**
  * `linkerd-cert-guard lint [PATH|-]...`: the admission rules over manifests, for CI.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { packageVersion } from '../tool.js';
 import { Option } from 'commander';
 import { GuardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
@@ -22,14 +23,6 @@ async function readStdin(io: CliIO): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

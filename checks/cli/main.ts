@@ -31,7 +31,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-V') {
-    io.stdout.write(`${await version()}\n`);
+    const { packageVersion } = await import('../tool.js');
+    io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const load = COMMANDS[name];
@@ -45,12 +46,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     return reportFailure(e, io);
   }
-}
-
-async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 // Run when executed directly (bin), not when imported by tests.

@@ -2,6 +2,7 @@
  * Check reports as text: Linkerd's table (healthcheck_output.go), short, the `linkerd check -o json`
  * document plus `id`, JUnit and SARIF through the shared writers.
  */
+import { PROJECT_URL, TOOL_NAME } from '../tool.js';
 import type { Palette } from '../report/color.js';
 import { toJUnit, type JUnitSuite } from '../report/junit.js';
 import { toSarif, type SarifRule, type SarifResult } from '../report/sarif.js';
@@ -99,6 +100,6 @@ export function toSarifReport(report: CheckReport, version: string): string {
       message: `${r.description}: ${r.error ?? ''}${r.recommendation ? `\n${r.recommendation}` : ''}`,
       logicalLocation: `${r.category}/${r.id}`,
     }));
-  const doc = toSarif({ name: 'linkerd-cert-guard', version, informationUri: 'https://github.com/linkerd-cert-guard/linkerd-cert-guard' }, rules, results);
+  const doc = toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, results);
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -3,6 +3,7 @@
  * live cluster) and the shape of a check, npm-doctor style: an ordered list, each with id, title and
  * recommendation, judged by a pure function.
  */
+import { docsUrl } from '../tool.js';
 import type { Config } from '../config.js';
 import type { K8sObject } from '../rules/types.js';
 
@@ -94,4 +95,4 @@ export interface CheckDef<S> {
 }
 
 export const LINKERD_HINT_BASE = 'https://linkerd.io/2/checks/#';
-export const GUARD_HINT_BASE = 'https://github.com/linkerd-cert-guard/linkerd-cert-guard/blob/main/docs/checks.md#';
+export const GUARD_HINT_BASE = docsUrl('checks');

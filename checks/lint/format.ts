@@ -1,6 +1,7 @@
 /**
  * `lint` reports: text for people, and json (SPEC section 5 shape), junit and sarif for CI.
  */
+import { PROJECT_URL, TOOL_NAME, docsUrl } from '../tool.js';
 import type { Palette } from '../report/color.js';
 import { toJUnit, type JUnitCase } from '../report/junit.js';
 import { toSarif, type SarifResult } from '../report/sarif.js';
@@ -8,12 +9,7 @@ import { RULES } from '../rules/catalogue.js';
 import { locate } from './input.js';
 import { describeObject, summarize, type LintedObject } from './run.js';
 
-export const TOOL = {
-  name: 'linkerd-cert-guard',
-  informationUri: 'https://github.com/linkerd-cert-guard/linkerd-cert-guard',
-};
-
-export const RULE_DOC_BASE = `${TOOL.informationUri}/blob/main/docs/rules.md#`;
+export const RULE_DOC_BASE = docsUrl('rules');
 
 export function ruleAnchor(id: string): string {
   return id.replace(/[^a-z0-9]+/g, '-');
@@ -114,5 +110,5 @@ export function toSarifReport(results: readonly LintedObject[], version: string)
     helpUri: RULE_DOC_BASE + ruleAnchor(r.id),
     level: r.defaultSeverity,
   }));
-  return toSarif({ name: TOOL.name, version, informationUri: TOOL.informationUri }, rules, sarifResults);
+  return toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, sarifResults);
 }

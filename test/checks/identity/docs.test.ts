@@ -13,3 +13,8 @@ t.test('every check has a section whose heading anchor is the id the hint URL na
   t.match(md, /\*\*certificate config is valid\*\* \(fatal error\)/);
   t.match(md, /\*\*trust anchors are valid for at least 60 days\*\* \(warning\)/);
 });
+
+t.test('docs/checks.md is generated from the checks and up to date', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  t.equal(readFileSync('docs/checks.md', 'utf8'), checksMarkdown(), 'run `npm run docs` after changing a check');
+});
