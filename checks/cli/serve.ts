@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import type { Mode } from '../config.js';
 import { GuardError } from '../errors.js';
 import { holdYoungGeneration } from '../../webhook/heap.js';
-import { createLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
+import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
 import { startWebhookServer, type HostPort } from '../../webhook/server.js';
 import type { TlsSource } from '../../webhook/tls.js';
 import { addCommonOptions, commanderExit, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
@@ -68,6 +68,7 @@ export const run: CommandRunner = async (argv, io) => {
     });
     logger.info({ signal }, 'shutting down');
     await server.drain();
+    await flushLogger(logger);
     return 0;
   } catch (e) {
     return reportFailure(e, io);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { PassThrough } from 'node:stream';
-import { createLogger, REDACTED_PATHS } from '../../webhook/log.js';
+import { createLogger, flushLogger, REDACTED_PATHS } from '../../webhook/log.js';
 
 function capture(): { stream: PassThrough; lines: () => Array<Record<string, unknown>> } {
   const stream = new PassThrough();
@@ -35,4 +35,12 @@ t.test('objects and keys are redacted should one ever reach a log call', async (
   t.equal(first?.key, '[redacted]');
   t.match(first?.request, { object: '[redacted]', uid: 'u2' }, 'the rest of the record stays');
   t.ok(REDACTED_PATHS.every((p) => !p.includes('*')), 'exact paths only (wildcards cost a lot per line)');
+});
+
+t.test('flushLogger resolves once written lines have been handed on', async (t) => {
+  const c = capture();
+  const log = createLogger('info', c.stream);
+  log.info('before flush');
+  await flushLogger(log);
+  t.match(c.lines(), [{ msg: 'before flush' }]);
 });
