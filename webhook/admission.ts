@@ -40,19 +40,15 @@ export const WARNINGS_TOTAL_MAX_BYTES = 4096;
 /** The API conventions ask for warnings of about 120 characters; repair notes keep to that. */
 export const REPAIR_WARNING_TARGET = 120;
 
-/**
- * The webhook judges one object alone. One shared empty list (rather than a fresh `[]` per
- * call) lets the engine's per-list related-object index be built once, not per request.
- */
-const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
-const JUDGE_OPTIONS = Object.freeze({ lint: false, related: NO_RELATED });
+/** The webhook judges one object alone, with the admission rules only (no lint-only rules). */
+const JUDGE_OPTIONS = Object.freeze({ lint: false });
 
 export function admit(request: AdmissionRequest, config: Config, endpoint: Endpoint): Admission {
   const uid = request.uid;
   const judged = request.operation === 'CREATE' || request.operation === 'UPDATE';
   const object = request.object;
   if (!judged || !isObject(object)) return quiet(uid, null);
-  const { role, findings } = judge(object, config, JUDGE_OPTIONS);
+  const { role, findings } = judge(withRequestNamespace(object, request.namespace), config, JUDGE_OPTIONS);
   if (role === null) return quiet(uid, null);
   return endpoint === 'mutate' ? mutate(uid, role, findings, config) : validate(request, role, findings, config);
 }
@@ -109,6 +105,16 @@ function validate(request: AdmissionRequest, role: Role, findings: Finding[], co
 function preexisting(request: AdmissionRequest, config: Config): Set<string> {
   if (request.operation !== 'UPDATE' || config.strict || !isObject(request.oldObject)) return new Set();
   return new Set(judge(request.oldObject, config, JUDGE_OPTIONS).findings.map(findingKey));
+}
+
+/**
+ * The namespace the object is created in is the request's; the API server normally copies it into
+ * metadata, but certificate/namespace must not depend on that.
+ */
+function withRequestNamespace(object: K8sObject, namespace: string | undefined): K8sObject {
+  const meta = isObject(object.metadata) ? object.metadata : undefined;
+  if (!namespace || (meta && typeof meta.namespace === 'string' && meta.namespace !== '')) return object;
+  return { ...object, metadata: { ...meta, namespace } };
 }
 
 function quiet(uid: string, role: Role | null): Admission {

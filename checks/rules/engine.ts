@@ -11,10 +11,16 @@ import { mergeOps } from './patch.js';
 export { roleOf } from './scope.js';
 export { applyPatch } from './patch.js';
 
+/**
+ * One shared empty list when the caller knows no related objects (the webhook judges objects
+ * alone): the related-object index is cached per list, so a fresh `[]` per call would rebuild it.
+ */
+const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
+
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
   const role = roleOf(object, config);
   if (role === null) return { role, findings: [] };
-  const related = options.related ?? [];
+  const related = options.related ?? NO_RELATED;
   const findings: Finding[] = [];
   for (const rule of RULES) {
     if (!rule.appliesTo.includes(role)) continue;

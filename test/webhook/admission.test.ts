@@ -168,6 +168,17 @@ t.test('unrepairable objects are denied with the field named', async (t) => {
   t.equal(admit(req(leaky), enforce, 'mutate').response.patch, undefined);
 });
 
+t.test("the request's namespace counts when the object's metadata omits it", async (t) => {
+  const bare = clone(issuer) as K8sObject & { metadata: { namespace?: string } };
+  delete bare.metadata.namespace;
+  const review = reviewOf(bare);
+  const inDefault = admit({ ...review.request!, namespace: 'default' }, enforce, 'validate');
+  t.equal(inDefault.response.allowed, false);
+  t.same(inDefault.denied, ['certificate/namespace']);
+  const inLinkerd = admit({ ...review.request!, namespace: 'linkerd' }, enforce, 'validate');
+  t.equal(inLinkerd.response.allowed, true);
+});
+
 t.test('objects outside Linkerd scope: allowed, no patch, no warning, in every mode and endpoint', async (t) => {
   const workload = seedObject('003-external-ca.yaml', 'Certificate', 'mesh-workload-cert');
   const broken = clone(workload) as K8sObject & { spec: Record<string, unknown> };
