@@ -13,7 +13,7 @@ import { runChecks } from '../identity/run.js';
 import type { CheckReport } from '../identity/types.js';
 import { paletteFor } from '../report/color.js';
 import { addCommonOptions, commanderExit, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
-import type { CliIO } from './io.js';
+import { readStdin, type CliIO } from './io.js';
 
 interface CheckFlags extends CommonFlags {
   kubeconfig?: string;
@@ -51,7 +51,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .description("verify Linkerd's identity certificates like `linkerd check`, and what it misses")
       .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
       .option('--context <name>', 'kubeconfig context')
-      .option('--from <path>', 'YAML of Secret/ConfigMaps/Certificates/Bundle/Pods (file or directory; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--from <path>', 'YAML of Secret/ConfigMaps/Certificates/Bundle/Pods (file, directory, or - for stdin; repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--issuer-cert <file>', 'issuer certificate PEM (further certificates are intermediates)')
       .option('--issuer-key <file>', 'issuer private key PEM (SEC1, PKCS#1 or PKCS#8)')
       .option('--trust-anchors <file>', 'trust anchors PEM (what Linkerd verifies the issuer against)')
@@ -76,7 +76,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   const inputs: SnapshotInputs = { config, now, mode: files ? 'files' : 'live', objects: [], proxy: flags.proxy === true };
   if (files) {
-    inputs.objects = readObjects(flags.from, io.cwd);
+    const stdinText = flags.from.includes('-') ? await readStdin(io) : undefined;
+    inputs.objects = readObjects(flags.from, io.cwd, stdinText);
     if (flags.issuerCert) inputs.issuerCert = readPem(flags.issuerCert, io.cwd, '--issuer-cert');
     if (flags.issuerKey) inputs.issuerKey = readPem(flags.issuerKey, io.cwd, '--issuer-key');
     if (flags.trustAnchors) inputs.trustAnchors = readPem(flags.trustAnchors, io.cwd, '--trust-anchors');

@@ -10,19 +10,13 @@ import { entriesOf, expandPaths, parseSource, readSource, type SourceFile } from
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
 import { toJson, toJunitReport, toSarifReport, toText } from '../lint/format.js';
 import { addCommonOptions, commanderExit, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
-import type { CliIO } from './io.js';
+import { readStdin, type CliIO } from './io.js';
 
 interface LintFlags extends CommonFlags {
   output: 'text' | 'json' | 'junit' | 'sarif';
   fix?: boolean;
   write?: boolean;
   failOn: 'error' | 'warning';
-}
-
-async function readStdin(io: CliIO): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * File inputs: PEM files (--issuer-cert, --issuer-key, --trust-anchors, --trust-bundle) and YAML
- * (--from PATH, a file or a directory of *.yaml/*.yml/*.json; multi-document; `kind: List` flattened,
+ * (--from PATH, a file, a directory of *.yaml/*.yml/*.json, or - for stdin; multi-document; `kind: List` flattened,
  * as `kubectl get -o yaml` writes it). Unreadable input is a GuardError: one line, exit 2.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -41,11 +41,11 @@ function yamlFilesOf(path: string, cwd: string): string[] {
 }
 
 /** Every object in the YAML documents of `paths`, in order; `List` items flattened. */
-export function readObjects(paths: readonly string[], cwd: string): K8sObject[] {
+export function readObjects(paths: readonly string[], cwd: string, stdinText?: string): K8sObject[] {
   const out: K8sObject[] = [];
   for (const p of paths) {
-    for (const file of yamlFilesOf(p, cwd)) {
-      const text = readText(file, cwd, '--from');
+    for (const file of p === '-' ? ['-'] : yamlFilesOf(p, cwd)) {
+      const text = file === '-' ? (stdinText ?? '') : readText(file, cwd, '--from');
       let docs: unknown[];
       try {
         // js-yaml: the decoder the rest of the CLI already loaded; comments and positions are not needed here
@@ -55,7 +55,7 @@ export function readObjects(paths: readonly string[], cwd: string): K8sObject[] 
       } catch (e) {
         const line = e instanceof YAMLException ? e.mark.line + 1 : undefined;
         const reason = e instanceof YAMLException ? e.reason : e instanceof Error ? e.message : String(e);
-        throw new GuardError('LCG_YAML_SYNTAX', `${file}${line ? `:${line}` : ''}: ${reason.split('\n')[0]}`);
+        throw new GuardError('LCG_YAML_SYNTAX', `${file === '-' ? '<stdin>' : file}${line ? `:${line}` : ''}: ${reason.split('\n')[0]}`);
       }
       for (const d of docs) push(d, out);
     }

@@ -105,6 +105,15 @@ t.test('--from an example setup; bad input exits 2 with one line', async (t) => 
   const ok = io();
   t.equal(await run(['--from', dir], ok.io), 0);
   t.match(ok.out(), /cert-manager\n------------\n/);
+  // `kubectl get ... -o yaml | linkerd-cert-guard check --from -`
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { Readable } = await import('node:stream');
+  const piped = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n---\n');
+  const fromStdin = io();
+  t.equal(await run(['--from', '-', '-o', 'short'], { ...fromStdin.io, stdin: Readable.from([piped]) }), 0, '--from - reads stdin');
+  t.equal(fromStdin.out(), 'Status check results are √\n');
+  const badStdin = io();
+  await t.rejects(run(['--from', '-'], { ...badStdin.io, stdin: Readable.from(['a: [\n']) }), { message: /^<stdin>:\d+: / });
   const mesh = mkdtempSync(join(tmpdir(), 'lcg-mesh-'));
   await writeExampleSetup(mesh, { linkerdNamespace: 'mesh' });
   const wrongNs = io();
