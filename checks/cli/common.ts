@@ -11,14 +11,50 @@ export interface CommonFlags {
   linkerdNamespace?: string;
   trustNamespace?: string;
   trustDomain?: string;
+  issuerName?: string;
+  anchorNames?: string;
+  bundleName?: string;
+  bundleKey?: string;
+  namespaceLabel?: string;
+  clusterResourceNamespace?: string;
+  requireExplicitRotationPolicy?: boolean;
+  strict?: boolean;
+  rule?: string[];
 }
 
+/**
+ * Every configuration key is also a flag (SPEC section 2), named like the key in kebab case; per-rule
+ * overrides are `--rule <id>=<error|warning|off>[,repair|,no-repair]`, repeatable.
+ */
 export function addCommonOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', 'configuration file (YAML or JSON, SPEC section 2)')
+    .option('--config <file>', 'configuration file (YAML or JSON, SPEC section 2); flags override it')
     .option('--linkerd-namespace <ns>', 'namespace of the Linkerd control plane (default linkerd)')
     .option('--trust-namespace <ns>', "trust-manager's trust namespace (default cert-manager)")
-    .option('--trust-domain <domain>', "Linkerd's trust domain (default cluster.local)");
+    .option('--trust-domain <domain>', "Linkerd's trust domain (default cluster.local)")
+    .option('--issuer-name <name>', 'identity issuer Certificate and Secret name (default linkerd-identity-issuer)')
+    .option('--anchor-names <names>', 'comma-separated trust anchor Certificate/Secret names (default linkerd-trust-anchor,linkerd-previous-anchor)')
+    .option('--bundle-name <name>', 'trust bundle and ConfigMap name (default linkerd-identity-trust-roots)')
+    .option('--bundle-key <key>', 'key in the trust-roots ConfigMap (default ca-bundle.crt)')
+    .option('--namespace-label <key>', 'label the control-plane namespace carries (default linkerd.io/is-control-plane)')
+    .option('--cluster-resource-namespace <ns>', "cert-manager's cluster resource namespace (default cert-manager)")
+    .option('--no-require-explicit-rotation-policy', 'accept an unset rotationPolicy (cert-manager >= 1.18 defaults to Always)')
+    .option('--strict', 'webhook: deny violations an UPDATE\'s old object already had')
+    .option('--rule <id=severity>', 'per-rule override, e.g. certificate/common-name=off or certificate/is-ca=error,no-repair (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
+const RULE_FLAG = /^([a-z-]+\/[a-z-]+)=(error|warning|off)?(?:,(repair|no-repair))?$/;
+
+function ruleOverrides(values: readonly string[]): Config['rules'] {
+  const rules: Config['rules'] = {};
+  for (const v of values) {
+    const m = RULE_FLAG.exec(v);
+    if (!m || (m[2] === undefined && m[3] === undefined)) {
+      throw new GuardError('LCG_USAGE', `--rule ${JSON.stringify(v)}: expected <rule id>=<error|warning|off>[,repair|,no-repair]`);
+    }
+    rules[m[1] as string] = { ...(m[2] ? { severity: m[2] as 'error' | 'warning' | 'off' } : {}), ...(m[3] ? { repair: m[3] === 'repair' } : {}) };
+  }
+  return rules;
 }
 
 /** Config from --config, then the individual flags over it (flags win). */
@@ -28,6 +64,16 @@ export function configFromFlags(flags: CommonFlags, extra: Partial<Config> = {})
   if (flags.linkerdNamespace !== undefined) fromFlags.linkerdNamespace = flags.linkerdNamespace;
   if (flags.trustNamespace !== undefined) fromFlags.trustNamespace = flags.trustNamespace;
   if (flags.trustDomain !== undefined) fromFlags.trustDomain = flags.trustDomain;
+  if (flags.issuerName !== undefined) fromFlags.issuerName = flags.issuerName;
+  if (flags.anchorNames !== undefined) fromFlags.anchorNames = flags.anchorNames.split(',').map((n) => n.trim()).filter(Boolean);
+  if (flags.bundleName !== undefined) fromFlags.bundleName = flags.bundleName;
+  if (flags.bundleKey !== undefined) fromFlags.bundleKey = flags.bundleKey;
+  if (flags.namespaceLabel !== undefined) fromFlags.namespaceLabel = flags.namespaceLabel;
+  if (flags.clusterResourceNamespace !== undefined) fromFlags.clusterResourceNamespace = flags.clusterResourceNamespace;
+  // commander sets the negatable flag to true unless --no-... is given: only the explicit "no" overrides the file
+  if (flags.requireExplicitRotationPolicy === false) fromFlags.requireExplicitRotationPolicy = false;
+  if (flags.strict === true) fromFlags.strict = true;
+  if (flags.rule !== undefined && flags.rule.length > 0) fromFlags.rules = ruleOverrides(flags.rule);
   return resolveConfig(file, fromFlags);
 }
 

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { addCommonOptions, configFromFlags, type CommonFlags } from '../../../checks/cli/common.js';
+
+function parse(argv: string[]): CommonFlags {
+  const cmd = addCommonOptions(new Command('x').exitOverride());
+  cmd.parse(argv, { from: 'user' });
+  return cmd.opts<CommonFlags>();
+}
+
+t.test('every configuration key is a flag', async (t) => {
+  const c = configFromFlags(parse([
+    '--linkerd-namespace', 'mesh', '--trust-namespace', 'pki', '--trust-domain', 'example.org',
+    '--issuer-name', 'mesh-issuer', '--anchor-names', 'root-a, root-b', '--bundle-name', 'mesh-roots',
+    '--bundle-key', 'roots.pem', '--namespace-label', 'example.org/mesh', '--cluster-resource-namespace', 'pki',
+    '--no-require-explicit-rotation-policy', '--strict',
+    '--rule', 'certificate/common-name=off', '--rule', 'certificate/is-ca=warning,no-repair', '--rule', 'bundle/target-key=,repair',
+  ]));
+  t.same(
+    { ...c, rules: undefined },
+    {
+      linkerdNamespace: 'mesh', trustNamespace: 'pki', trustDomain: 'example.org', issuerName: 'mesh-issuer', anchorNames: ['root-a', 'root-b'],
+      bundleName: 'mesh-roots', bundleKey: 'roots.pem', namespaceLabel: 'example.org/mesh', clusterResourceNamespace: 'pki',
+      requireExplicitRotationPolicy: false, mode: 'enforce', strict: true, rules: undefined,
+    },
+  );
+  t.same(c.rules, { 'certificate/common-name': { severity: 'off' }, 'certificate/is-ca': { severity: 'warning', repair: false }, 'bundle/target-key': { repair: true } });
+});
+
+t.test('flags override the config file; without the flag the file stands', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lcg-common-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'linkerdNamespace: from-file\nrequireExplicitRotationPolicy: false\nrules: {certificate/is-ca: {severity: warning}}\n');
+  const fileOnly = configFromFlags(parse(['--config', file]));
+  t.equal(fileOnly.linkerdNamespace, 'from-file');
+  t.equal(fileOnly.requireExplicitRotationPolicy, false, 'the negatable flag\'s default does not override the file');
+  const both = configFromFlags(parse(['--config', file, '--linkerd-namespace', 'from-flag', '--rule', 'certificate/is-ca=off']));
+  t.equal(both.linkerdNamespace, 'from-flag');
+  t.same(both.rules['certificate/is-ca'], { severity: 'off' });
+});
+
+t.test('bad flag values are one-line errors naming the key or the flag', async (t) => {
+  t.throws(() => configFromFlags(parse(['--issuer-name', 'Not_A_Name'])), { code: 'LCG_CONFIG_INVALID', message: /issuerName/ });
+  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca'])), { code: 'LCG_USAGE', message: /--rule "certificate\/is-ca": expected/ });
+  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca=fatal'])), { code: 'LCG_USAGE' });
+});
