@@ -12,7 +12,7 @@ import { toJson, toJUnitReport, toSarifReport, toTable } from '../identity/forma
 import { runChecks } from '../identity/run.js';
 import type { CheckReport } from '../identity/types.js';
 import { paletteFor } from '../report/color.js';
-import { addCommonOptions, commanderExit, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
+import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
 import { readStdin, type CliIO } from './io.js';
 
 interface CheckFlags extends CommonFlags {
@@ -61,11 +61,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'short', 'json', 'junit', 'sarif']).default('table'))
       .addOption(failOnOption()),
   );
-  try {
-    cmd.parse(argv, { from: 'user' });
-  } catch (e) {
-    return commanderExit(e) ?? 2;
-  }
+  const done = parseCommand(cmd, argv);
+  if (done !== undefined) return done;
   const flags = cmd.opts<CheckFlags>();
   const config = configFromFlags(flags);
   const now = parseNow(flags.now);

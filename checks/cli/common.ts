@@ -97,13 +97,20 @@ export function newCommand(name: string, io: CliIO): Command {
   return cmd;
 }
 
-/** Map commander's own errors onto our exit codes: help/version 0, usage 2. */
-export function commanderExit(e: unknown): number | undefined {
-  if (e instanceof CommanderError) {
+/**
+ * Parse a command's argv. Returns 0 when commander printed help or the version (the command is
+ * done), undefined when the command should run. Usage errors become GuardError (one line, exit 2);
+ * anything else propagates to reportFailure, so no failure ever exits without saying why.
+ */
+export function parseCommand(cmd: Command, argv: string[]): number | undefined {
+  try {
+    cmd.parse(argv, { from: 'user' });
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
     throw new GuardError('LCG_USAGE', e.message.replace(/^error: /, ''));
   }
-  return undefined;
 }
 
 /** The one place a command's failure becomes a one-line message and exit code 2. */

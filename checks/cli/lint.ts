@@ -9,7 +9,7 @@ import { paletteFor } from '../report/color.js';
 import { entriesOf, expandPaths, parseSource, readSource, type SourceFile } from '../lint/input.js';
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
 import { toJson, toJunitReport, toSarifReport, toText } from '../lint/format.js';
-import { addCommonOptions, commanderExit, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
+import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
 import { readStdin, type CliIO } from './io.js';
 
 interface LintFlags extends CommonFlags {
@@ -29,11 +29,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .option('--write', 'with --fix: rewrite the files in place')
       .addOption(failOnOption()),
   );
-  try {
-    cmd.parse(argv, { from: 'user' });
-  } catch (e) {
-    return commanderExit(e) ?? 2;
-  }
+  const done = parseCommand(cmd, argv);
+  if (done !== undefined) return done;
   const flags = cmd.opts<LintFlags>();
   const paths = cmd.args;
   if (paths.length === 0) throw new GuardError('LCG_USAGE', 'lint needs at least one PATH (a file, a directory, or - for stdin)');

@@ -9,7 +9,7 @@ import { holdYoungGeneration } from '../../webhook/heap.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
 import { startWebhookServer, type HostPort } from '../../webhook/server.js';
 import type { TlsSource } from '../../webhook/tls.js';
-import { addCommonOptions, commanderExit, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
+import { addCommonOptions, parseCommand, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
 import type { CommandRunner } from './io.js';
 
 interface ServeFlags extends CommonFlags {
@@ -39,13 +39,8 @@ export const run: CommandRunner = async (argv, io) => {
 
   let logger: Logger | undefined;
   try {
-    try {
-      cmd.parse(argv, { from: 'user' });
-    } catch (e) {
-      const code = commanderExit(e);
-      if (code !== undefined) return code;
-      throw e;
-    }
+    const done = parseCommand(cmd, argv);
+    if (done !== undefined) return done;
     const flags = cmd.opts<ServeFlags>();
     const config = configFromFlags(flags, flags.mode ? { mode: flags.mode } : {});
     const tls = tlsSource(flags);

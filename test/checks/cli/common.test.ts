@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { addCommonOptions, configFromFlags, type CommonFlags } from '../../../checks/cli/common.js';
+import { addCommonOptions, configFromFlags, parseCommand, type CommonFlags } from '../../../checks/cli/common.js';
 
 function parse(argv: string[]): CommonFlags {
   const cmd = addCommonOptions(new Command('x').exitOverride());
@@ -46,4 +46,19 @@ t.test('bad flag values are one-line errors naming the key or the flag', async (
   t.throws(() => configFromFlags(parse(['--issuer-name', 'Not_A_Name'])), { code: 'LCG_CONFIG_INVALID', message: /issuerName/ });
   t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca'])), { code: 'LCG_USAGE', message: /--rule "certificate\/is-ca": expected/ });
   t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca=fatal'])), { code: 'LCG_USAGE' });
+});
+
+t.test('parseCommand: help is done (0), usage errors are GuardErrors, other errors are never swallowed', async (t) => {
+  const mk = () =>
+    new Command('x')
+      .exitOverride()
+      .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+      .option('--n <n>', 'a number', (v: string) => {
+        if (v === 'boom') throw new Error('option parser failed');
+        return v;
+      });
+  t.equal(parseCommand(mk(), ['--n', '1']), undefined, 'run the command');
+  t.equal(parseCommand(mk(), ['--help']), 0);
+  t.throws(() => parseCommand(mk(), ['--nope']), { code: 'LCG_USAGE', message: /unknown option '--nope'/ });
+  t.throws(() => parseCommand(mk(), ['--n', 'boom']), { message: 'option parser failed' }, 'reaches reportFailure, which prints it');
 });
