@@ -1,12 +1,31 @@
-/** The real CRDs (test/fixtures/crds, or $LCG_CRD_DIR) and validators compiled from their openAPIV3Schema with ajv. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * The real CRDs and validators compiled from their openAPIV3Schema with ajv. The CRDs are those of
+ * the cert-manager and trust-manager versions the end-to-end tier runs, which
+ * `bash test/e2e/provision.sh crds` (part of `npm test`'s pretest) copies from their Go modules
+ * into the tools cache; nothing of them is committed. $LCG_CRD_DIR points at another copy.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const CRD_DIR = process.env['LCG_CRD_DIR'] ?? join(here, '..', 'fixtures', 'crds');
+/** Where provision.sh keeps its tools (and the CRDs, in crds/). */
+export function toolsDir(): string {
+  return process.env['LCG_TOOLS_DIR'] ?? join(homedir(), '.cache', 'linkerd-cert-guard', 'tools');
+}
+
+/** The directory the CRDs are read from ($LCG_CRD_DIR, else the provisioned copy). */
+export const CRD_DIR_CANDIDATE = process.env['LCG_CRD_DIR'] ?? join(toolsDir(), 'crds');
+/** That directory when it holds the CRDs, else null. */
+export const CRD_DIR: string | null = existsSync(join(CRD_DIR_CANDIDATE, 'cert-manager.io_certificates.yaml')) ? CRD_DIR_CANDIDATE : null;
+export const CRD_MISSING = `the cert-manager and trust-manager CRDs are not in ${CRD_DIR_CANDIDATE}: run \`bash test/e2e/provision.sh crds\` (needs Go; npm test's pretest runs it) or set LCG_CRD_DIR`;
+
+/** The CRD directory, or a clear error when it was not provisioned. */
+export function crdDir(): string {
+  if (CRD_DIR === null) throw new Error(CRD_MISSING);
+  return CRD_DIR;
+}
 
 interface Crd {
   spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> };
@@ -19,7 +38,7 @@ export function crdValidator(file: string, version: string): ValidateFunction {
   const key = `${file}@${version}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const crd = parse(readFileSync(join(CRD_DIR, file), 'utf8')) as Crd;
+  const crd = parse(readFileSync(join(crdDir(), file), 'utf8')) as Crd;
   const v = crd.spec.versions.find((x) => x.name === version);
   if (!v) throw new Error(`${file} has no version ${version}`);
   // Kubernetes structural schemas carry x-kubernetes-* keywords and int32/int64 formats ajv does not know.

@@ -18,7 +18,7 @@ import {
   type Admission,
 } from '../../webhook/admission.js';
 import type { AdmissionRequest } from '../../webhook/review.js';
-import { CRD_DIR, reviewOf, seedObject, seedObjects, type ReviewOptions } from './helpers.js';
+import { crdDir, reviewOf, seedObject, seedObjects, type ReviewOptions } from './helpers.js';
 
 const SEED_FILES = ['000-external-issuer-v1alpha2.yaml', '001-cert-manager-trust-manager.yaml', '002-on-cluster-ca.yaml', '003-external-ca.yaml', '004-vault.yaml'];
 const enforce = resolveConfig();
@@ -39,7 +39,7 @@ function applied(object: K8sObject, ops: PatchOp[]): K8sObject {
 }
 
 function crdValidator(file: string): ValidateFunction {
-  const crd = parseYaml(readFileSync(join(CRD_DIR, file), 'utf8')) as {
+  const crd = parseYaml(readFileSync(join(crdDir(), file), 'utf8')) as {
     spec: { versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> };
   };
   const version = crd.spec.versions[0];

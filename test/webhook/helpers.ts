@@ -28,7 +28,7 @@ export const REPO_ROOT = ((): string => {
   return resolve(here, '..', '..');
 })();
 export const SEEDS_DIR = join(REPO_ROOT, 'test', 'fixtures', 'seeds');
-export { CRD_DIR } from '../helpers/crd.js';
+export { crdDir } from '../helpers/crd.js';
 
 export interface ServingFiles {
   certPem: string;
