@@ -1,23 +1,28 @@
 /**
- * End-to-end tier (issue 6): our webhook and `check` behind a real kube-apiserver with the
- * real cert-manager/trust-manager CRDs and the webhook configurations from our own chart.
- * Every object goes through the API server with @kubernetes/client-node.
+ * End-to-end tier: our webhook and `check` behind a real kube-apiserver, with the real
+ * cert-manager controller and trust-manager running beside it, their CRDs, and the webhook
+ * configurations from our own chart. Every object goes through the API server with
+ * @kubernetes/client-node; every certificate is issued by cert-manager and every bundle written by
+ * trust-manager. Linkerd itself does not run here: `linkerd-config` is written as its install
+ * would write it, and the kubelet's Secret volume is played by `projectSecret`.
  *
  * Needs the tools `bash test/e2e/provision.sh` builds and a compiled `dist/` (`npm run build`).
  * Without them: a failure when CI is set, otherwise one line saying the tier was skipped.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify as toYaml } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, CRD_DIR, CRD_DIR_CANDIDATES, REPO_ROOT, findTools, installCrds, metricSum, registerWebhooks, renderWebhooks, startEnv, startServe, stopAll,
-  toolsDir, waitFor, type Env, type Webhook,
+  CLI_MAIN, CRD_DIR, CRD_MISSING, REPO_ROOT, findTools, installCrds, metricSum, projectSecret, registerWebhooks, renderWebhooks, servedCertificate,
+  startControllers, startEnv, startServe, startTrustManager, stopAll, toolsDir, waitFor, type Controllers, type Env, type Webhook,
 } from './harness.js';
-import { keyPem, makeKeyPair, makeLinkerdChain, pemBundle, selfSigned, type TestCert } from '../helpers/pki.js';
+import { renderChart } from '../charts/helm.js';
+import { makeKeyPair, selfSigned } from '../helpers/pki.js';
 
 const execFileP = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -35,19 +40,21 @@ if (found.tools === null) {
     t.plan(0, `end-to-end tier skipped: ${reason}`);
   }
 } else if (CRD_DIR === null) {
-  const reason = `the cert-manager/trust-manager CRDs are not in ${CRD_DIR_CANDIDATES.join(' or ')}; set LCG_CRD_DIR to a directory holding them`;
+  const reason = CRD_MISSING;
   if (process.env['CI']) t.fail(`end-to-end tier required (CI is set) but ${reason}`);
   else t.plan(0, `end-to-end tier skipped: ${reason}`);
 } else if (!existsSync(CLI_MAIN)) {
   t.fail(`end-to-end tier needs the compiled CLI at ${CLI_MAIN}: run \`npm run build\` first`);
 } else {
-  // Start-up (~10 s) plus every scenario; the runner's default per-file timeout is shorter.
-  t.setTimeout(300_000);
+  // Start-up (~15 s) plus every scenario, each waiting on real issuance; the runner's default
+  // per-file timeout is shorter.
+  t.setTimeout(600_000);
   const stale = newerSources(statSync(CLI_MAIN).mtimeMs);
   if (stale.length > 0) t.comment(`dist/ is older than ${stale.slice(0, 3).join(', ')}: the tier runs the compiled CLI, run \`npm run build\``);
   const tools = found.tools;
   let env: Env;
   let webhook: Webhook;
+  let controllers: Controllers;
   let customs: k8s.CustomObjectsApi;
   let objects: k8s.KubernetesObjectApi;
   let core: k8s.CoreV1Api;
@@ -65,6 +72,7 @@ if (found.tools === null) {
       throw new Error(`the chart rendered ${rendered.mutating.length} mutating and ${rendered.validating.length} validating webhook configurations; expected both`);
     }
     await registerWebhooks(env.cluster, rendered);
+    controllers = await startControllers(env.cluster, tools);
     await core.createNamespace({ body: { metadata: { name: 'apps' } } });
     // The API server picks webhook configurations up asynchronously: wait until a dry-run
     // identity issuer in the wrong namespace is refused.
@@ -99,6 +107,44 @@ if (found.tools === null) {
     }
   });
 
+  t.test('cert-manager issues seed 001, trust-manager writes the bundle, and check passes on what they wrote', async (t) => {
+    const anchor = await waitIssued('cert-manager', 'linkerd-trust-anchor', 1);
+    const issuer = await waitIssued('linkerd', 'linkerd-identity-issuer', 1);
+    t.equal(anchor.revision, 1, 'cert-manager issued the trust anchor (revision 1)');
+    t.equal(issuer.revision, 1, 'cert-manager issued the identity issuer (revision 1)');
+    const anchorSecret = await readSecret('cert-manager', 'linkerd-trust-anchor');
+    const issuerSecret = await readSecret('linkerd', 'linkerd-identity-issuer');
+    t.equal(anchorSecret.annotations['cert-manager.io/certificate-name'], 'linkerd-trust-anchor', 'the anchor Secret was written by cert-manager');
+    t.equal(issuerSecret.annotations['cert-manager.io/issuer-name'], 'linkerd-identity-issuer', 'the issuer Secret names the ClusterIssuer that signed it');
+    const anchorCert = new X509Certificate(anchorSecret.data['tls.crt'] ?? '');
+    const issuerCert = new X509Certificate(issuerSecret.data['tls.crt'] ?? '');
+    t.ok(anchorCert.ca && issuerCert.ca, 'both are CA certificates');
+    t.ok(issuerCert.verify(anchorCert.publicKey), 'the identity issuer is signed by the trust anchor');
+    t.equal(issuerSecret.data['ca.crt'], anchorSecret.data['tls.crt'], "the issuer Secret's ca.crt is the anchor");
+
+    // Seed 001 step 4: copy the anchor Secret into linkerd-previous-anchor, which the Bundle also sources.
+    await copyAnchorOverPrevious();
+    const bundle = await waitBundle([anchorCert], 'the bundle holds the anchor');
+    t.equal(bundle.labels['trust.cert-manager.io/bundle'], 'linkerd-identity-trust-roots', 'trust-manager labelled the ConfigMap it wrote');
+    t.ok(bundle.annotations['trust.cert-manager.io/hash'], 'trust-manager annotated the ConfigMap with its hash');
+    t.equal(bundle.text, anchorCert.toString().trim(), 'trust-manager wrote the anchor once, deduplicated, without a trailing newline');
+    await waitBundleSynced();
+    await installLinkerdConfig(anchorSecret.data['tls.crt'] ?? '');
+
+    const healthy = await check([]);
+    t.equal(healthy.code, 0, `exit 0 (stderr: ${healthy.stderr.trim()})`);
+    t.equal(healthy.json.success, true, 'success: true');
+    const results = flatten(healthy.json);
+    t.ok(results.length >= 18, `${results.length} checks ran`);
+    for (const category of ['linkerd-identity', 'linkerd-identity-trust-bundle', 'linkerd-identity-issuer-ca', 'cert-manager']) {
+      t.ok(healthy.json.categories.some((c) => c.categoryName === category), `category ${category} ran`);
+    }
+    t.strictSame(results.filter((r) => r.result !== 'success'), [], 'every check passes');
+    const cm = results.filter((r) => r.category === 'cert-manager').map((r) => r.id);
+    t.strictSame(cm, ['lcg-cert-manager-certificates-ready', 'lcg-cert-manager-issuers-ready', 'lcg-cert-manager-bundle-synced', 'lcg-cert-manager-namespace-label', 'lcg-cert-manager-renewal-scheduled'],
+      'the cert-manager category judged the statuses cert-manager and trust-manager wrote');
+  });
+
   t.test('seed 002: the identity issuer is stored repaired (rotationPolicy: Always) and the client gets the repair warning', async (t) => {
     // Seed 002's identity issuer takes the place of seed 001's (one per namespace), then leaves.
     const seed001Issuer = issuerIn('linkerd');
@@ -120,6 +166,7 @@ if (found.tools === null) {
     await remove(issuerObj!);
     const restored = await create(seed001Issuer);
     t.strictSame(restored.stored['spec'], seed001Issuer.spec, "seed 001's identity issuer is back, unchanged");
+    await waitReady('linkerd', 'linkerd-identity-issuer');
   });
 
   t.test('refusals name the field; an unrelated Certificate never reaches the webhook', async (t) => {
@@ -175,43 +222,31 @@ if (found.tools === null) {
     }
   });
 
-  t.test('check against the API server', async (t) => {
-    const chain = await makeLinkerdChain({
-      // The validity seed 001's Certificates ask for: anchor 8760h, issuer 48h.
-      anchor: { notAfter: secondsFromNow(8760 * 3600 - 3600) },
-      issuer: { notAfter: secondsFromNow(47 * 3600) },
-    });
-    await seedLiveState(chain.anchor, chain.issuer);
-
-    const healthy = await check([]);
-    t.equal(healthy.code, 0, `healthy setup: exit 0 (stderr: ${healthy.stderr.trim()})`);
-    const report = healthy.json;
-    t.equal(report.success, true, 'success: true');
-    const results = report.categories.flatMap((c) => c.checks.map((k) => ({ category: c.categoryName, ...k })));
-    t.ok(results.length >= 8, `${results.length} checks ran`);
-    for (const category of ['linkerd-identity', 'linkerd-identity-trust-bundle', 'linkerd-identity-issuer-ca', 'cert-manager']) {
-      t.ok(report.categories.some((c) => c.categoryName === category), `category ${category} ran`);
-    }
-    const notPassing = results.filter((r) => r.result !== 'success');
-    t.strictSame(notPassing, [], 'every check passes');
-
-    // A bundle that lacks the issuer's anchor: the trust-bundle category fails.
+  t.test('check fails on a bundle without the anchor, and trust-manager puts the anchor back', async (t) => {
+    const anchorPem = (await readSecret('cert-manager', 'linkerd-trust-anchor')).data['tls.crt'] ?? '';
     const stranger = await selfSigned(await makeKeyPair('P-256'), { cn: 'root.linkerd.cluster.local', isCA: true });
-    await replaceBundle(stranger.pem);
-    const broken = await check([]);
-    t.equal(broken.code, 1, 'bundle without the anchor: exit 1');
-    const trustBundle = broken.json.categories.find((c) => c.categoryName === 'linkerd-identity-trust-bundle');
-    t.ok(trustBundle?.checks.some((k) => k.result === 'error'), 'the linkerd-identity-trust-bundle category has an error');
-    const identity = broken.json.categories.find((c) => c.categoryName === 'linkerd-identity');
-    t.strictSame(identity?.checks.filter((k) => k.result !== 'success').map((k) => k.description), [],
-      'linkerd-identity (which reads ca.crt, as linkerd check does) still passes: only the bundle is wrong');
-    await replaceBundle(chain.anchor.pem);
+    // With trust-manager stopped, the hand edit stays long enough to be judged.
+    await controllers.trustManager.stop();
+    try {
+      await replaceBundle(stranger.pem);
+      const broken = await check([]);
+      t.equal(broken.code, 1, 'bundle without the anchor: exit 1');
+      const trustBundle = broken.json.categories.find((c) => c.categoryName === 'linkerd-identity-trust-bundle');
+      t.ok(trustBundle?.checks.some((k) => k.result === 'error'), 'the linkerd-identity-trust-bundle category has an error');
+      const identity = broken.json.categories.find((c) => c.categoryName === 'linkerd-identity');
+      t.strictSame(identity?.checks.filter((k) => k.result !== 'success').map((k) => k.description), [],
+        'linkerd-identity (which reads ca.crt, as linkerd check does) still passes: only the bundle is wrong');
+    } finally {
+      controllers.trustManager = await startTrustManager(env.cluster, tools);
+    }
+    await waitBundle([new X509Certificate(anchorPem)], 'trust-manager restores the bundle');
+    t.equal((await check([])).code, 0, 'check passes again');
 
     // Pods whose proxies hold other anchors are listed by --proxy.
-    const sameAnchorsReformatted = `\n${chain.anchor.pem.replace(/\n/g, '\r\n')}\n\n`;
+    const sameAnchorsReformatted = `\n${anchorPem.trim().replace(/\n/g, '\r\n')}\n\n`;
     await createProxyPod('fresh', sameAnchorsReformatted);
     await createProxyPod('stale', stranger.pem);
-    await createProxyPod('rotating', pemBundle(stranger, chain.anchor));
+    await createProxyPod('rotating', `${stranger.pem}${anchorPem}`);
     const proxy = await check(['--proxy']);
     const dataPlane = proxy.json.categories.find((c) => c.categoryName === 'linkerd-identity-data-plane');
     t.ok(dataPlane, 'the linkerd-identity-data-plane category ran');
@@ -221,6 +256,135 @@ if (found.tools === null) {
     t.match(listed, /apps\/stale/, 'apps/stale is listed');
     t.match(listed, /apps\/rotating/, 'apps/rotating (a different set of anchors) is listed');
     t.notMatch(listed, /apps\/fresh/, 'apps/fresh (same certificate, other whitespace) is not listed');
+    for (const name of ['fresh', 'stale', 'rotating']) await core.deleteNamespacedPod({ namespace: 'apps', name, gracePeriodSeconds: 0 });
+  });
+
+  t.test('each repairable breakage: repaired, cert-manager issues a working issuer; in audit mode it issues the broken one and check says what Linkerd says', async (t) => {
+    const good = issuerIn('linkerd');
+    for (const mode of ['repair', 'audit'] as const) {
+      await restartServe(mode);
+      for (const b of BREAKAGES) {
+        await t.test(`${mode}: ${b.name}`, async (t) => {
+          const broken = b.apply(structuredClone(good));
+          const { stored, warnings, revision, reissued } = await replaceIssuer(broken);
+          t.ok(warnings.some((w) => w.includes(b.field)), `a warning names ${b.field} (got ${JSON.stringify(warnings).slice(0, 300)})`);
+          const secret = await readSecret('linkerd', 'linkerd-identity-issuer');
+          const issued = new X509Certificate(secret.data['tls.crt'] ?? '');
+          t.ok(reissued, `cert-manager issued a new certificate from this object (revision ${revision})`);
+          const result = await check([]);
+          if (mode === 'repair') {
+            t.strictSame(stored.spec, b.repaired(structuredClone(good)).spec, 'stored as repaired');
+            t.equal(result.code, 0, `check passes on the Secret cert-manager wrote from the repaired object: ${failures(result.json).join(' | ').slice(0, 400)}`);
+          } else {
+            t.strictSame(stored.spec, broken.spec, 'audit: stored as written');
+            b.issued(t, issued);
+            if (b.linkerdSays === null) {
+              t.equal(result.code, 0, `check passes: ${b.why} (${failures(result.json).join(' | ').slice(0, 300)})`);
+            } else {
+              t.equal(result.code, 1, 'check fails on the broken issuer cert-manager wrote');
+              t.match(failures(result.json).join('\n'), b.linkerdSays, `the failure says ${String(b.linkerdSays)}`);
+            }
+          }
+        });
+      }
+    }
+    await restartServe('enforce');
+    const restored = await replaceIssuer(good);
+    t.strictSame(restored.stored.spec, good.spec, "seed 001's identity issuer is back");
+    t.equal((await check([])).code, 0, 'and check passes again');
+  });
+
+  t.test('renewal the way cmctl renew does it: with rotationPolicy Always the issuer gets a new key and Linkerd still accepts it', async (t) => {
+    const before = await readSecret('linkerd', 'linkerd-identity-issuer');
+    const beforeCert = new X509Certificate(before.data['tls.crt'] ?? '');
+    const revision = await renew('linkerd', 'linkerd-identity-issuer');
+    const after = await readSecret('linkerd', 'linkerd-identity-issuer');
+    const afterCert = new X509Certificate(after.data['tls.crt'] ?? '');
+    t.not(afterCert.serialNumber, beforeCert.serialNumber, `a new certificate (revision ${revision})`);
+    t.notOk(afterCert.publicKey.equals(beforeCert.publicKey), 'a new key pair (rotationPolicy: Always)');
+    const result = await check([]);
+    t.equal(result.code, 0, `every check passes: ${failures(result.json).join(' | ').slice(0, 300)}`);
+    t.strictSame(failures(result.json), [], 'no check reports anything');
+  });
+
+  t.test('a trust-anchor rotation by hand in the safe order: check names each phase, and nothing fails on the way', async (t) => {
+    const oldAnchor = new X509Certificate((await readSecret('cert-manager', 'linkerd-trust-anchor')).data['tls.crt'] ?? '');
+    const steady = await check([]);
+    t.equal(rotationCheck(steady.json)?.result, 'success', 'steady: the rotation-phase check passes');
+
+    // renew-anchor: cert-manager writes a new anchor; the bundle holds the old (previous) and the new.
+    await renew('cert-manager', 'linkerd-trust-anchor');
+    const newAnchor = new X509Certificate((await readSecret('cert-manager', 'linkerd-trust-anchor')).data['tls.crt'] ?? '');
+    t.notOk(newAnchor.publicKey.equals(oldAnchor.publicKey), 'the anchor has a new key');
+    await waitBundle([oldAnchor, newAnchor], 'the bundle holds the old and the new anchor');
+    const issuerStill = new X509Certificate((await readSecret('linkerd', 'linkerd-identity-issuer')).data['tls.crt'] ?? '');
+    t.ok(issuerStill.verify(oldAnchor.publicKey), 'renewing the anchor did not renew the issuer: still signed by the old anchor');
+    const staged = await check([]);
+    t.strictSame(errors(staged.json), [], 'new anchor staged: no check fails (Linkerd keeps working)');
+    t.match(rotationCheck(staged.json)?.error ?? '', /phase: new anchor staged/, 'the phase is "new anchor staged"');
+    t.equal(rotationCheck(staged.json)?.result, 'warning', 'as a warning');
+
+    // restart-control-plane, restart-data-plane: no workloads run in this tier (rotate's own
+    // end-to-end test runs them with kube-controller-manager); the phase does not move.
+    // renew-issuer: the issuer is re-issued under the new anchor.
+    await renew('linkerd', 'linkerd-identity-issuer');
+    const issuerNew = new X509Certificate((await readSecret('linkerd', 'linkerd-identity-issuer')).data['tls.crt'] ?? '');
+    t.ok(issuerNew.verify(newAnchor.publicKey), 'the issuer is now signed by the new anchor');
+    const reissued = await check([]);
+    t.strictSame(errors(reissued.json), [], 'issuer re-issued: no check fails');
+    t.match(rotationCheck(reissued.json)?.error ?? '', /phase: issuer re-issued under the new anchor/,
+      'the phase is "issuer re-issued under the new anchor"');
+
+    // retire-old-anchor: copy the anchor Secret over linkerd-previous-anchor; the bundle keeps only the new anchor.
+    await copyAnchorOverPrevious();
+    await waitBundle([newAnchor], 'the bundle holds only the new anchor');
+    const done = await check([]);
+    t.equal(done.code, 0, 'steady again: exit 0');
+    t.strictSame(failures(done.json), [], 'steady again: every check passes');
+  });
+
+  t.test("the chart's serving Certificate: cert-manager issues it, serve loads it from a kubelet-style volume and reloads it after a renewal", async (t) => {
+    const namespace = 'linkerd-cert-guard';
+    await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(ignoreExists);
+    const rendered = (await renderChart(tools.helm, { namespace, showOnly: ['templates/certificate.yaml'] })) as unknown as Obj[];
+    const certObjects = rendered.filter((o) => o.apiVersion === 'cert-manager.io/v1');
+    t.ok(certObjects.length >= 2, `the chart renders its cert-manager objects (${certObjects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+    for (const o of certObjects) await create({ ...o, metadata: { ...o.metadata, namespace } });
+    const serving = certObjects.find((o) => o.kind === 'Certificate' && !o.spec?.['isCA']);
+    if (!serving) throw new Error('the chart rendered no serving Certificate');
+    const secretName = String(serving.spec?.['secretName']);
+    const dnsNames = serving.spec?.['dnsNames'] as string[];
+    await waitIssued(namespace, serving.metadata.name, 1);
+    const first = await readSecretRaw(namespace, secretName);
+    const tlsDir = join(env.dir, 'serve-tls');
+    projectSecret(tlsDir, first);
+    const ca = Buffer.from(first['ca.crt'] ?? '', 'base64').toString('utf8');
+    const servername = dnsNames[dnsNames.length - 1] ?? '';
+    const served = await startServe(env.cluster, { mode: 'enforce', tlsDir: { dir: tlsDir, ca, servername } });
+    try {
+      const firstCert = new X509Certificate(Buffer.from(first['tls.crt'] ?? '', 'base64'));
+      t.ok((await servedCertificate(served)).equals(firstCert.raw), 'serve presents the certificate cert-manager issued, verified by the CA cainjector would inject');
+      t.ok(firstCert.checkHost(servername), `for ${servername}`);
+
+      await renew(namespace, serving.metadata.name);
+      const second = await readSecretRaw(namespace, secretName);
+      t.not(second['tls.crt'], first['tls.crt'], 'cert-manager renewed the serving certificate');
+      t.equal(second['ca.crt'], first['ca.crt'], "the chart's CA is unchanged, so the injected caBundle stays valid");
+      projectSecret(tlsDir, second);
+      const secondCert = new X509Certificate(Buffer.from(second['tls.crt'] ?? '', 'base64'));
+      await waitFor('serve to present the renewed certificate', async () => (await servedCertificate(served)).equals(secondCert.raw), { proc: served.proc, timeoutMs: 30_000, intervalMs: 250 });
+      t.pass('serve presents the renewed certificate without a restart');
+      t.ok(served.proc.running, 'the same serve process');
+    } finally {
+      await served.proc.stop();
+    }
+  });
+
+  t.test('cert-manager, trust-manager and kube-apiserver ran throughout', async (t) => {
+    t.ok(controllers.certManager.running, 'cert-manager controller running');
+    t.ok(controllers.trustManager.running, 'trust-manager running');
+    t.ok(env.cluster.apiserver.running, 'kube-apiserver running');
+    t.ok(env.cluster.etcd.running, 'etcd running');
   });
 
   // ---------------------------------------------------------------------------------------
@@ -228,6 +392,154 @@ if (found.tools === null) {
 
   async function calls(): Promise<number> {
     return metricSum(webhook, REQUESTS_METRIC);
+  }
+
+  /** Restart `serve` in `mode` on the same ports, so the registered webhook configurations reach it. */
+  async function restartServe(mode: 'enforce' | 'repair' | 'audit'): Promise<void> {
+    const port = Number(new URL(webhook.url).port);
+    const metricsPort = Number(new URL(webhook.metricsUrl).port);
+    await webhook.proc.stop();
+    webhook = await startServe(env.cluster, { mode, port, metricsPort });
+  }
+
+  async function getCertificate(namespace: string, name: string): Promise<Obj & { status?: CertStatus }> {
+    return (await customs.getNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name })) as Obj & { status?: CertStatus };
+  }
+
+  /** Wait until cert-manager reports the Certificate Ready at `revision` or later (issuance done). */
+  async function waitIssued(namespace: string, name: string, revision: number): Promise<{ revision: number }> {
+    let seen = 0;
+    await waitFor(`Certificate ${namespace}/${name} issued (revision ${revision})`, async () => {
+      const st = (await getCertificate(namespace, name)).status;
+      seen = st?.revision ?? 0;
+      const ready = st?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      const issuing = st?.conditions?.some((c) => c.type === 'Issuing' && c.status === 'True') ?? false;
+      return ready && !issuing && seen >= revision;
+    }, { procs: [controllers.certManager], timeoutMs: 60_000, intervalMs: 200 });
+    return { revision: seen };
+  }
+
+  /** Wait until cert-manager reports the Certificate Ready (a re-created one whose Secret is up to date has no revision). */
+  async function waitReady(namespace: string, name: string): Promise<void> {
+    await waitIssued(namespace, name, 0);
+  }
+
+  /**
+   * `cmctl renew`: set Issuing=True (reason ManuallyTriggered) through the status subresource on
+   * the fetched object, then wait for cert-manager to finish the new revision. Returns it.
+   */
+  async function renew(namespace: string, name: string): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const crt = await getCertificate(namespace, name);
+      const revision = crt.status?.revision ?? 0;
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const conditions = (crt.status?.conditions ?? []).filter((c) => c.type !== 'Issuing');
+      conditions.push({
+        type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered',
+        lastTransitionTime: now, observedGeneration: (crt.metadata as { generation?: number }).generation,
+      });
+      try {
+        // A PUT of the fetched object: a stale resourceVersion is a conflict, as with cmctl.
+        await customs.replaceNamespacedCustomObjectStatus({
+          group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name,
+          body: { ...crt, status: { ...crt.status, conditions } },
+        });
+      } catch (e) {
+        if (e instanceof k8s.ApiException && e.code === 409 && attempt < 5) continue;
+        throw e;
+      }
+      return (await waitIssued(namespace, name, revision + 1)).revision;
+    }
+  }
+
+  /** The Secret's annotations and its data decoded as text (certificates only are ever compared). */
+  async function readSecret(namespace: string, name: string): Promise<{ annotations: Record<string, string>; data: Record<string, string> }> {
+    const raw = await readSecretRaw(namespace, name);
+    const s = await core.readNamespacedSecret({ namespace, name });
+    return {
+      annotations: s.metadata?.annotations ?? {},
+      data: Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+    };
+  }
+
+  async function readSecretRaw(namespace: string, name: string): Promise<Record<string, string>> {
+    return (await core.readNamespacedSecret({ namespace, name })).data ?? {};
+  }
+
+  /** Seed 001's `kubectl get secret linkerd-trust-anchor -o yaml | sed ... | kubectl apply -f -`. */
+  async function copyAnchorOverPrevious(): Promise<void> {
+    const data = await readSecretRaw('cert-manager', 'linkerd-trust-anchor');
+    const body: k8s.V1Secret = { metadata: { name: 'linkerd-previous-anchor', namespace: 'cert-manager' }, type: 'kubernetes.io/tls', data };
+    try {
+      const current = await core.readNamespacedSecret({ namespace: 'cert-manager', name: 'linkerd-previous-anchor' });
+      await core.replaceNamespacedSecret({ namespace: 'cert-manager', name: 'linkerd-previous-anchor', body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
+    } catch (e) {
+      if (!(e instanceof k8s.ApiException && e.code === 404)) throw e;
+      await core.createNamespacedSecret({ namespace: 'cert-manager', body });
+    }
+  }
+
+  /** Wait until trust-manager's ConfigMap in the Linkerd namespace holds exactly `anchors`. */
+  async function waitBundle(anchors: X509Certificate[], what: string): Promise<{ text: string; labels: Record<string, string>; annotations: Record<string, string> }> {
+    const want = anchors.map((a) => a.fingerprint256).sort();
+    let last = { text: '', labels: {} as Record<string, string>, annotations: {} as Record<string, string> };
+    await waitFor(what, async () => {
+      const cm = await core.readNamespacedConfigMap({ namespace: 'linkerd', name: 'linkerd-identity-trust-roots' });
+      last = { text: cm.data?.['ca-bundle.crt'] ?? '', labels: cm.metadata?.labels ?? {}, annotations: cm.metadata?.annotations ?? {} };
+      const have = pemBlocks(last.text).map((p) => new X509Certificate(p).fingerprint256).sort();
+      return JSON.stringify(have) === JSON.stringify(want);
+    }, { procs: [controllers.trustManager, controllers.certManager], timeoutMs: 60_000, intervalMs: 200 });
+    return last;
+  }
+
+  async function waitBundleSynced(): Promise<void> {
+    await waitFor('Bundle linkerd-identity-trust-roots Synced', async () => {
+      const b = (await customs.getClusterCustomObject({ group: 'trust.cert-manager.io', version: 'v1alpha1', plural: 'bundles', name: 'linkerd-identity-trust-roots' })) as { status?: CertStatus };
+      return b.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True') ?? false;
+    }, { procs: [controllers.trustManager], timeoutMs: 60_000, intervalMs: 200 });
+  }
+
+  /**
+   * Stand-in for `linkerd install --set identity.externalCA=true --set identity.issuer.scheme=kubernetes.io/tls`
+   * (Linkerd is not in this tier): the linkerd-config ConfigMap it stores, with the anchors it was installed with.
+   */
+  async function installLinkerdConfig(anchorsPem: string): Promise<void> {
+    await core.createNamespacedConfigMap({
+      namespace: 'linkerd',
+      body: {
+        metadata: { name: 'linkerd-config' },
+        data: { values: toYaml({ identityTrustAnchorsPEM: anchorsPem, identity: { externalCA: true, issuer: { scheme: 'kubernetes.io/tls' } } }) },
+      },
+    });
+  }
+
+  /**
+   * Replace the identity issuer Certificate with `desired` (one identity issuer per namespace:
+   * delete, then create through the webhook), re-issue it as `cmctl renew` does so the Secret comes
+   * from this object, and wait for cert-manager. Returns what the API server stored.
+   */
+  async function replaceIssuer(desired: Obj): Promise<{ stored: Obj; warnings: string[]; revision: number; reissued: boolean }> {
+    await remove(desired).catch((e: unknown) => {
+      if (!(e instanceof k8s.ApiException && e.code === 404)) throw e;
+    });
+    await waitFor('the old identity issuer Certificate to be gone', async () => {
+      try {
+        await getCertificate('linkerd', desired.metadata.name);
+        return false;
+      } catch (e) {
+        return e instanceof k8s.ApiException && e.code === 404;
+      }
+    }, { timeoutMs: 10_000 });
+    const before = (await readSecretRaw('linkerd', desired.metadata.name))['tls.crt'];
+    const r = await create(desired);
+    // cert-manager may re-issue by itself (the Secret no longer matches the spec) or find it up to date.
+    await waitFor('cert-manager to settle on the new identity issuer', async () => {
+      const conditions = (await getCertificate('linkerd', desired.metadata.name)).status?.conditions ?? [];
+      return conditions.some((c) => c.type === 'Ready') && !conditions.some((c) => c.type === 'Issuing' && c.status === 'True');
+    }, { procs: [controllers.certManager], timeoutMs: 60_000, intervalMs: 200 });
+    const revision = await renew('linkerd', desired.metadata.name);
+    const reissued = (await readSecretRaw('linkerd', desired.metadata.name))['tls.crt'] !== before;
+    return { stored: r.stored as Obj, warnings: r.warnings, revision, reissued };
   }
 
   async function create(obj: Obj, opts: { dryRun?: boolean } = {}): Promise<{ stored: Record<string, unknown>; warnings: string[] }> {
@@ -267,72 +579,32 @@ if (found.tools === null) {
   async function remove(obj: Obj): Promise<void> {
     const custom = customResource(obj);
     if (!custom) throw new Error(`remove: ${obj.kind} is not a custom resource`);
-    if (custom.namespaced) await customs.deleteNamespacedCustomObject({ ...custom.gvp, namespace: obj.metadata.namespace ?? 'default', name: obj.metadata.name });
-    else await customs.deleteClusterCustomObject({ ...custom.gvp, name: obj.metadata.name });
+    const namespace = obj.metadata.namespace ?? 'default';
+    if (!custom.namespaced) {
+      await customs.deleteClusterCustomObject({ ...custom.gvp, name: obj.metadata.name });
+      return;
+    }
+    const uid = obj.kind === 'Certificate' ? (await getCertificate(namespace, obj.metadata.name)).metadata as { uid?: string } : {};
+    await customs.deleteNamespacedCustomObject({ ...custom.gvp, namespace, name: obj.metadata.name });
+    if (uid.uid) await collectGarbage(namespace, uid.uid);
   }
 
-  async function setStatus(obj: Obj, status: Record<string, unknown>): Promise<void> {
-    const custom = customResource(obj);
-    if (!custom) throw new Error(`setStatus: ${obj.kind} is not a custom resource`);
-    const name = obj.metadata.name;
-    const current = (custom.namespaced
-      ? await customs.getNamespacedCustomObject({ ...custom.gvp, namespace: obj.metadata.namespace ?? 'default', name })
-      : await customs.getClusterCustomObject({ ...custom.gvp, name })) as Record<string, unknown>;
-    const body = { ...current, status };
-    if (custom.namespaced) await customs.replaceNamespacedCustomObjectStatus({ ...custom.gvp, namespace: obj.metadata.namespace ?? 'default', name, body });
-    else await customs.replaceClusterCustomObjectStatus({ ...custom.gvp, name, body });
-  }
-
-  /** What cert-manager and trust-manager would have written for seed 001, with real certificates. */
-  async function seedLiveState(anchor: TestCert, issuer: TestCert): Promise<void> {
-    const fixture = loadFixture('seed-001.yaml');
-    const byName = (kind: string, name: string): Obj => {
-      const o = fixture.find((x) => x.kind === kind && x.metadata.name === name);
-      if (!o) throw new Error(`seed-001.yaml has no ${kind} ${name}`);
-      return o;
-    };
-    const tlsSecret = (namespace: string, name: string, crt: TestCert, ca: TestCert): k8s.V1Secret => ({
-      metadata: { name, namespace },
-      type: 'kubernetes.io/tls',
-      data: {
-        'ca.crt': b64(ca.pem),
-        'tls.crt': b64(crt.pem),
-        'tls.key': b64(keyPem(crt.key, 'sec1')),
-      },
-    });
-    await core.createNamespacedSecret({ namespace: 'cert-manager', body: tlsSecret('cert-manager', 'linkerd-trust-anchor', anchor, anchor) });
-    await core.createNamespacedSecret({ namespace: 'cert-manager', body: tlsSecret('cert-manager', 'linkerd-previous-anchor', anchor, anchor) });
-    await core.createNamespacedSecret({ namespace: 'linkerd', body: tlsSecret('linkerd', 'linkerd-identity-issuer', issuer, anchor) });
-    await core.createNamespacedConfigMap({
-      namespace: 'linkerd',
-      body: { metadata: { name: 'linkerd-identity-trust-roots' }, data: { 'ca-bundle.crt': anchor.pem } },
-    });
-    // What `helm install linkerd-control-plane --set identity.externalCA=true
-    // --set identity.issuer.scheme=kubernetes.io/tls` stores in linkerd-config.
-    await core.createNamespacedConfigMap({
-      namespace: 'linkerd',
-      body: {
-        metadata: { name: 'linkerd-config' },
-        data: { values: toYaml({ identityTrustAnchorsPEM: anchor.pem, identity: { externalCA: true, issuer: { scheme: 'kubernetes.io/tls' } } }) },
-      },
-    });
-    const ready = (reason: string, message: string): Record<string, unknown> => ({
-      type: 'Ready', status: 'True', reason, message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    });
-    const certStatus = (c: TestCert, renewBeforeSeconds: number): Record<string, unknown> => ({
-      conditions: [ready('Ready', 'Certificate is up to date and has not expired')],
-      notBefore: rfc3339(c.notBefore),
-      notAfter: rfc3339(c.notAfter),
-      renewalTime: rfc3339(new Date(c.notAfter.getTime() - renewBeforeSeconds * 1000)),
-      revision: 1,
-    });
-    await setStatus(byName('Issuer', 'linkerd-trust-root-issuer'), { conditions: [ready('IsReady', '')] });
-    await setStatus(byName('ClusterIssuer', 'linkerd-identity-issuer'), { conditions: [ready('KeyPairVerified', 'Signing CA verified')] });
-    await setStatus(byName('Certificate', 'linkerd-trust-anchor'), certStatus(anchor, 7320 * 3600));
-    await setStatus(byName('Certificate', 'linkerd-identity-issuer'), certStatus(issuer, 25 * 3600));
-    await setStatus(byName('Bundle', 'linkerd-identity-trust-roots'), {
-      conditions: [{ type: 'Synced', status: 'True', reason: 'Synced', message: 'Successfully synced Bundle to all namespaces', lastTransitionTime: rfc3339(new Date()), observedGeneration: 1 }],
-    });
+  /**
+   * Stand-in for kube-controller-manager's garbage collector, which does not run in this tier:
+   * delete what a deleted Certificate owned (its CertificateRequests and the next-private-key
+   * Secrets), as background cascading deletion would. Without it a Certificate re-created under the
+   * same name collides with its predecessor's CertificateRequest `<name>-1`.
+   */
+  async function collectGarbage(namespace: string, ownerUid: string): Promise<void> {
+    const owned = (o: { metadata?: { ownerReferences?: Array<{ uid: string }> } }): boolean => o.metadata?.ownerReferences?.some((r) => r.uid === ownerUid) ?? false;
+    const crs = (await customs.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests', namespace })) as { items: Array<{ metadata: { name: string; ownerReferences?: Array<{ uid: string }> } }> };
+    for (const cr of crs.items.filter(owned)) {
+      await customs.deleteNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificaterequests', namespace, name: cr.metadata.name });
+    }
+    const secrets = await core.listNamespacedSecret({ namespace });
+    for (const secret of secrets.items.filter((x) => owned(x as never))) {
+      await core.deleteNamespacedSecret({ namespace, name: secret.metadata?.name ?? '' });
+    }
   }
 
   async function replaceBundle(pem: string): Promise<void> {
@@ -469,14 +741,104 @@ function newerSources(mtimeMs: number): string[] {
   return out;
 }
 
-function b64(s: string): string {
-  return Buffer.from(s).toString('base64');
+interface CertStatus {
+  revision?: number;
+  conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; observedGeneration?: number }>;
 }
 
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+/** The PEM blocks of a bundle, each with its armour. */
+function pemBlocks(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
 }
 
-function secondsFromNow(seconds: number): Date {
-  return new Date(Math.floor(Date.now() / 1000 + seconds) * 1000);
+type CheckResult = { category: string; id?: string; description: string; error?: string; result: string };
+
+function flatten(report: { categories: Array<{ categoryName: string; checks: Array<Omit<CheckResult, 'category'>> }> }): CheckResult[] {
+  return report.categories.flatMap((c) => c.checks.map((k) => ({ category: c.categoryName, ...k })));
 }
+
+/** `description: error` of every check that did not succeed (warnings included). */
+function failures(report: Parameters<typeof flatten>[0]): string[] {
+  return flatten(report).filter((r) => r.result !== 'success').map((r) => `${r.description}: ${r.error ?? ''}`);
+}
+
+/** Only the checks that failed outright (not warnings). */
+function errors(report: Parameters<typeof flatten>[0]): string[] {
+  return flatten(report).filter((r) => r.result === 'error').map((r) => `${r.description}: ${r.error ?? ''}`);
+}
+
+function rotationCheck(report: Parameters<typeof flatten>[0]): CheckResult | undefined {
+  return flatten(report).find((r) => r.id === 'lcg-trust-bundle-rotation-phase');
+}
+
+type Spec = Record<string, unknown> & { privateKey?: Record<string, unknown>; usages?: string[] };
+const specOf = (o: Obj): Spec => o.spec as Spec;
+
+interface Breakage {
+  name: string;
+  /** the field the webhook's warning names */
+  field: string;
+  /** seed 001's identity issuer, broken */
+  apply(o: Obj): Obj;
+  /** what the webhook in repair mode stores for it */
+  repaired(o: Obj): Obj;
+  /** what Linkerd's checks say of the certificate cert-manager issues from the broken object, or null when nothing */
+  linkerdSays: RegExp | null;
+  /** why nothing, when linkerdSays is null */
+  why?: string;
+  /** assertions on the certificate cert-manager issued from the broken object */
+  issued(t: Test, cert: X509Certificate): void;
+}
+
+const BREAKAGES: Breakage[] = [
+  {
+    name: 'no privateKey (cert-manager defaults to RSA 2048)',
+    field: 'spec.privateKey',
+    apply: (o) => { delete specOf(o).privateKey; return o; },
+    repaired: (o) => o, // privateKey {algorithm: ECDSA, rotationPolicy: Always}: seed 001's own
+    linkerdSays: /issuer certificate must use ECDSA for public key algorithm, instead RSA was used/,
+    issued: (t, c) => t.equal(c.publicKey.asymmetricKeyType, 'rsa', 'cert-manager issued an RSA key'),
+  },
+  {
+    name: 'privateKey.size 384',
+    field: 'spec.privateKey.size',
+    apply: (o) => { specOf(o).privateKey = { ...specOf(o).privateKey, size: 384 }; return o; },
+    repaired: (o) => { specOf(o).privateKey = { ...specOf(o).privateKey, size: 256 }; return o; },
+    linkerdSays: /must use P-256 curve for public key, instead P-384 was used/,
+    issued: (t, c) => t.equal(c.publicKey.asymmetricKeyDetails?.namedCurve, 'secp384r1', 'cert-manager issued a P-384 key'),
+  },
+  {
+    name: 'no isCA',
+    field: 'spec.isCA',
+    apply: (o) => { delete specOf(o)['isCA']; return o; },
+    repaired: (o) => o,
+    linkerdSays: /is not a CA/,
+    issued: (t, c) => t.notOk(c.ca, 'cert-manager issued a certificate that is not a CA'),
+  },
+  {
+    name: 'no rotationPolicy',
+    field: 'spec.privateKey.rotationPolicy',
+    apply: (o) => { const pk = { ...specOf(o).privateKey }; delete pk['rotationPolicy']; specOf(o).privateKey = pk; return o; },
+    repaired: (o) => o,
+    linkerdSays: null,
+    why: 'the certificate itself is sound; cert-manager 1.18 and later also default rotationPolicy to Always',
+    issued: (t, c) => t.ok(c.ca, 'cert-manager issued a CA certificate'),
+  },
+  {
+    name: 'usages without "cert sign"',
+    field: 'spec.usages',
+    apply: (o) => { specOf(o).usages = ['digital signature', 'server auth', 'client auth']; return o; },
+    repaired: (o) => { specOf(o).usages = ['digital signature', 'server auth', 'client auth', 'cert sign']; return o; },
+    linkerdSays: null,
+    why: 'cert-manager adds keyCertSign to every isCA certificate whatever its usages say',
+    issued: (t, c) => t.ok(c.ca, 'cert-manager issued a CA certificate'),
+  },
+  {
+    name: 'usages without "server auth"',
+    field: 'spec.usages',
+    apply: (o) => { specOf(o).usages = ['cert sign', 'crl sign', 'client auth']; return o; },
+    repaired: (o) => { specOf(o).usages = ['cert sign', 'crl sign', 'client auth', 'server auth']; return o; },
+    linkerdSays: /incompatible key usage/,
+    issued: (t, c) => t.equal(c.keyUsage?.join(','), '1.3.6.1.5.5.7.3.2', 'cert-manager issued an issuer whose only extended key usage is clientAuth'),
+  },
+];

@@ -1,7 +1,8 @@
 /**
- * End-to-end harness: a real etcd + kube-apiserver on loopback (built by
- * test/e2e/provision.sh), the real CRDs (test/fixtures/crds), our `serve` command, and the
- * webhook configurations rendered from our own chart with `helm template`.
+ * End-to-end harness: a real etcd + kube-apiserver on loopback, the real cert-manager controller
+ * and trust-manager beside it (all built by test/e2e/provision.sh), the CRDs of those same
+ * versions, our `serve` command, and the webhook configurations rendered from our own chart with
+ * `helm template`.
  *
  * Every process runs in its own process group and is killed (group-wide) by `stopAll`, which
  * tests register with `t.teardown`; a process-exit hook kills whatever is still running if
@@ -9,23 +10,21 @@
  * into a temporary directory that is removed at teardown.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer, type Server } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
-import { CRD_DIR as CRD_FIXTURES_DIR } from '../helpers/crd.js';
+import { CRD_DIR, CRD_MISSING, toolsDir } from '../helpers/crd.js';
 
 const run = promisify(execFile);
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where the real CRDs are looked for: $LCG_CRD_DIR, else the copy in test/fixtures/crds. */
-export const CRD_DIR_CANDIDATES = [CRD_FIXTURES_DIR];
-export const CRD_DIR = CRD_DIR_CANDIDATES.find((d) => existsSync(join(d, 'cert-manager.io_certificates.yaml'))) ?? null;
+export { CRD_DIR, CRD_MISSING, toolsDir };
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'linkerd-cert-guard');
 export const CLI_MAIN = join(REPO_ROOT, 'dist', 'checks', 'cli', 'main.js');
 
@@ -36,19 +35,24 @@ export interface Tools {
   helm: string;
   etcd: string;
   kubeApiserver: string;
+  certManagerController: string;
+  trustManager: string;
 }
 
-export function toolsDir(): string {
-  return process.env['LCG_TOOLS_DIR'] ?? join(homedir(), '.cache', 'linkerd-cert-guard', 'tools');
-}
+/** The binary names provision.sh links into bin/, by Tools key. */
+const TOOL_BINARIES: Record<keyof Tools, string> = {
+  helm: 'helm',
+  etcd: 'etcd',
+  kubeApiserver: 'kube-apiserver',
+  certManagerController: 'cert-manager-controller',
+  trustManager: 'trust-manager',
+};
 
 /** The provisioned tools, or the names of those missing (bin/ symlinks written by provision.sh). */
 export function findTools(): { tools: Tools; missing: [] } | { tools: null; missing: string[] } {
   const bin = join(toolsDir(), 'bin');
-  const paths = { helm: join(bin, 'helm'), etcd: join(bin, 'etcd'), kubeApiserver: join(bin, 'kube-apiserver') };
-  const missing = Object.entries(paths)
-    .filter(([, p]) => !existsSync(p))
-    .map(([name]) => (name === 'kubeApiserver' ? 'kube-apiserver' : name));
+  const paths = Object.fromEntries(Object.entries(TOOL_BINARIES).map(([key, name]) => [key, join(bin, name)])) as unknown as Tools;
+  const missing = (Object.keys(TOOL_BINARIES) as Array<keyof Tools>).filter((k) => !existsSync(paths[k])).map((k) => TOOL_BINARIES[k]);
   return missing.length === 0 ? { tools: paths, missing: [] } : { tools: null, missing };
 }
 
@@ -190,17 +194,19 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Poll `probe` until it returns true; fail with `describe()` when the deadline passes or `proc` died. */
+/** Poll `probe` until it returns true; fail when the deadline passes or `proc` (or one of `procs`) died. */
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
-  opts: { timeoutMs?: number; intervalMs?: number; proc?: Proc } = {},
+  opts: { timeoutMs?: number; intervalMs?: number; proc?: Proc; procs?: Proc[] } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const watched = [...(opts.proc ? [opts.proc] : []), ...(opts.procs ?? [])];
   let lastError = '';
   for (;;) {
-    if (opts.proc && !opts.proc.running) {
-      throw new Error(`${opts.proc.name} exited (${String(opts.proc.exitCode)}) while waiting for ${what}:\n${opts.proc.tail()}`);
+    const dead = watched.find((p) => !p.running);
+    if (dead) {
+      throw new Error(`${dead.name} exited (${String(dead.exitCode)}) while waiting for ${what}:\n${dead.tail()}`);
     }
     try {
       if (await probe()) return;
@@ -391,7 +397,7 @@ export async function apiFetch(
 // CRDs
 
 export async function installCrds(cluster: Cluster, crdDir: string | null = CRD_DIR): Promise<string[]> {
-  if (crdDir === null) throw new Error(`CRDs not found in ${CRD_DIR_CANDIDATES.join(' or ')} (set LCG_CRD_DIR)`);
+  if (crdDir === null) throw new Error(CRD_MISSING);
   const dir = crdDir;
   const ext = cluster.kc.makeApiClient(k8s.ApiextensionsV1Api);
   const names: string[] = [];
@@ -425,23 +431,39 @@ export interface Webhook {
   proc: Proc;
   url: string;
   metricsUrl: string;
-  cert: ServingCert;
+  /** how a client verifies the serving certificate */
+  tls: { ca: string; servername?: string };
 }
 
 export async function startServe(
   cluster: Cluster,
-  opts: { mode?: 'enforce' | 'repair' | 'audit'; configFile?: string; port?: number; metricsPort?: number } = {},
+  opts: {
+    mode?: 'enforce' | 'repair' | 'audit';
+    configFile?: string;
+    port?: number;
+    metricsPort?: number;
+    /** serve the certificate projected here (`--tls-dir`) instead of one from the test CA */
+    tlsDir?: { dir: string; ca: string; servername: string };
+  } = {},
 ): Promise<Webhook> {
-  const cert = await cluster.pki.serving('webhook');
   const [freeA, freeB] = (await freePorts(2)) as [number, number];
   const port = opts.port ?? freeA;
   const metricsPort = opts.metricsPort ?? freeB;
+  let tlsArgs: string[];
+  let tls: Webhook['tls'];
+  if (opts.tlsDir) {
+    tlsArgs = ['--tls-dir', opts.tlsDir.dir];
+    tls = { ca: opts.tlsDir.ca, servername: opts.tlsDir.servername };
+  } else {
+    const cert = await cluster.pki.serving('webhook');
+    tlsArgs = ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile];
+    tls = { ca: cluster.pki.caPem };
+  }
   const args = [
     CLI_MAIN,
     'serve',
     '--listen', `127.0.0.1:${port}`,
-    '--tls-cert', cert.certFile,
-    '--tls-key', cert.keyFile,
+    ...tlsArgs,
     '--mode', opts.mode ?? 'enforce',
     '--metrics-listen', `127.0.0.1:${metricsPort}`,
   ];
@@ -452,7 +474,7 @@ export async function startServe(
     'serve /readyz',
     () =>
       new Promise<boolean>((ok, fail) => {
-        const req = request(`${url}/readyz`, { ca: cluster.pki.caPem, timeout: 2000 }, (res) => {
+        const req = request(`${url}/readyz`, { ca: tls.ca, servername: tls.servername, timeout: 2000 }, (res) => {
           res.resume();
           ok(res.statusCode === 200);
         });
@@ -461,7 +483,22 @@ export async function startServe(
       }),
     { proc, timeoutMs: 30_000 },
   );
-  return { proc, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, cert };
+  return { proc, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, tls };
+}
+
+/** The serving certificate `serve` presents now (DER), read off a fresh TLS connection. */
+export async function servedCertificate(webhook: Webhook): Promise<Buffer> {
+  const { connect } = await import('node:tls');
+  const u = new URL(webhook.url);
+  return new Promise((resolveCert, reject) => {
+    const socket = connect({ host: u.hostname, port: Number(u.port), ca: webhook.tls.ca, servername: webhook.tls.servername }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.end();
+      resolveCert(raw);
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error('TLS handshake timed out')));
+    socket.on('error', reject);
+  });
 }
 
 /** Sum of a Prometheus counter's samples whose labels include every `labels` pair. */
@@ -522,6 +559,107 @@ export async function registerWebhooks(cluster: Cluster, rendered: RenderedWebho
 }
 
 // ---------------------------------------------------------------------------------------------
+// cert-manager's controller and trust-manager, out of cluster against the test API server
+
+export interface Controllers {
+  certManager: Proc;
+  trustManager: Proc;
+}
+
+/** One line for a controller that did not come up: its exit and the last thing it logged. */
+function startFailure(proc: Proc, what: string): Error {
+  const lines = proc.tail(60).split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const line = lines.find((l) => /error|fail|panic|not defined|refused|denied/i.test(l)) ?? lines[lines.length - 1] ?? '(no output)';
+  return new Error(`${proc.name} did not start (${what}; exit ${String(proc.exitCode ?? 'none')}): ${line.slice(0, 400)}`);
+}
+
+/**
+ * cert-manager's controller (issuers, clusterissuers, certificates-*, the approver and the CA and
+ * selfSigned request issuers) with cluster resource namespace `cert-manager`, no leader election.
+ * Started once its informers have listed: it logs one "starting controller" line per controller.
+ */
+export async function startCertManager(cluster: Cluster, tools: Tools): Promise<Proc> {
+  const proc = new Proc('cert-manager', tools.certManagerController, [
+    `--kubeconfig=${cluster.kubeconfigFile}`,
+    '--cluster-resource-namespace=cert-manager',
+  ]);
+  try {
+    await waitFor('cert-manager to start its controllers', async () => (proc.tail(400).match(/starting controller/g) ?? []).length >= 11, {
+      proc, timeoutMs: 60_000, intervalMs: 250,
+    });
+  } catch {
+    await proc.stop(500);
+    throw startFailure(proc, 'its 11 controllers did not start within 60 s');
+  }
+  return proc;
+}
+
+/**
+ * trust-manager with trust namespace `cert-manager`, no leader election. Its own validating webhook
+ * is served (on loopback, with a certificate from the test CA) but not registered, as trust-manager
+ * validates Bundles only where its chart installs that configuration. Ready once /readyz says so.
+ */
+export async function startTrustManager(cluster: Cluster, tools: Tools): Promise<Proc> {
+  const certDir = join(cluster.dir, 'trust-manager-tls');
+  mkdirSync(certDir, { recursive: true });
+  const serving = await cluster.pki.serving('trust-manager');
+  writeFileSync(join(certDir, 'tls.crt'), readFileSync(serving.certFile));
+  writeFileSync(join(certDir, 'tls.key'), readFileSync(serving.keyFile), { mode: 0o600 });
+  const [readyPort, metricsPort, webhookPort] = (await freePorts(3)) as [number, number, number];
+  const proc = new Proc('trust-manager', tools.trustManager, [
+    `--kubeconfig=${cluster.kubeconfigFile}`,
+    '--trust-namespace=cert-manager',
+    '--leader-elect=false',
+    `--readiness-probe-port=${readyPort}`,
+    `--metrics-port=${metricsPort}`,
+    '--webhook-host=127.0.0.1',
+    `--webhook-port=${webhookPort}`,
+    `--webhook-certificate-dir=${certDir}`,
+    '--log-level=2',
+  ]);
+  try {
+    await waitFor('trust-manager /readyz', async () => (await fetch(`http://127.0.0.1:${readyPort}/readyz`)).ok, {
+      proc, timeoutMs: 60_000, intervalMs: 250,
+    });
+  } catch {
+    await proc.stop(500);
+    throw startFailure(proc, '/readyz did not answer 200 within 60 s');
+  }
+  return proc;
+}
+
+export async function startControllers(cluster: Cluster, tools: Tools): Promise<Controllers> {
+  const [certManager, trustManager] = await Promise.all([startCertManager(cluster, tools), startTrustManager(cluster, tools)]);
+  return { certManager, trustManager };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stand-in for the kubelet's Secret volume
+
+/**
+ * Writes a Secret's data into `dir` the way the kubelet's atomic writer does: the files in a fresh
+ * timestamped directory, `..data` swapped to it with a rename, and one symlink per key through
+ * `..data`. The old timestamped directory is removed after the swap. This is all of the kubelet
+ * we need: `serve --tls-dir` watches exactly this layout.
+ */
+export function projectSecret(dir: string, data: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  const stamp = `..${new Date().toISOString().replace(/[-:.TZ]/g, '_')}${Math.random().toString(36).slice(2, 8)}`;
+  const fresh = join(dir, stamp);
+  mkdirSync(fresh, { mode: 0o755 });
+  for (const [key, base64] of Object.entries(data)) writeFileSync(join(fresh, key), Buffer.from(base64, 'base64'), { mode: 0o644 });
+  const previous = existsSync(join(dir, '..data')) ? readdirSync(dir).filter((e) => e.startsWith('..') && e !== '..data' && e !== stamp && !e.endsWith('_tmp')) : [];
+  const tmpLink = join(dir, '..data_tmp');
+  rmSync(tmpLink, { force: true });
+  symlinkSync(stamp, tmpLink);
+  renameSync(tmpLink, join(dir, '..data'));
+  for (const key of Object.keys(data)) {
+    if (!existsSync(join(dir, key))) symlinkSync(join('..data', key), join(dir, key));
+  }
+  for (const old of previous) rmSync(join(dir, old), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lifecycle
 
 export interface Env {
@@ -544,8 +682,8 @@ export async function startEnv(tools: Tools): Promise<Env> {
 }
 
 export async function stopAll(dir?: string): Promise<void> {
-  // Webhook first, then the API server, then etcd: each depends on the next.
-  const order = ['serve', 'kube-apiserver', 'etcd'];
+  // Webhook and controllers first, then the API server, then etcd: each depends on the next.
+  const order = ['serve', 'cert-manager', 'trust-manager', 'kube-apiserver', 'etcd'];
   const procs = [...live].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const p of procs) await p.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
