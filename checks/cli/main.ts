@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * linkerd-cert-guard: lint | check | serve.
+ * linkerd-cert-guard: lint | check | serve | rotate.
  * Subcommands are imported lazily (as tap's CLI does) so `lint` and `check` on files
  * never pay for loading express or @kubernetes/client-node.
  */
@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   lint: () => import('./lint.js'),
   check: () => import('./check.js'),
   serve: () => import('./serve.js'),
+  rotate: () => import('./rotate.js'),
 };
 
 const USAGE = `Usage: linkerd-cert-guard <command> [options]
@@ -19,6 +20,7 @@ Commands:
   lint  [PATH|-]...   run the admission rules over manifests (CI policy gate)
   check               verify the live or on-disk identity setup like \`linkerd check\`
   serve               run the admission webhook (HTTPS)
+  rotate              walk a trust-anchor rotation step by step (report, or --apply)
 
 Run \`linkerd-cert-guard <command> --help\` for a command's options.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error.
@@ -37,7 +39,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr.write(`linkerd-cert-guard: unknown command '${name}' (expected lint, check or serve)\n`);
+    io.stderr.write(`linkerd-cert-guard: unknown command '${name}' (expected lint, check, serve or rotate)\n`);
     return 2;
   }
   try {

@@ -64,7 +64,8 @@ export function podInfo(o: K8sObject): PodInfo {
     }
   }
   const startTime = str(at(o, 'status', 'startTime'));
-  return { namespace: namespaceOf(o) ?? 'default', name: nameOf(o) ?? '?', trustAnchors, ...(startTime ? { startTime } : {}) };
+  const ready = arr(at(o, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Ready' && c.status === 'True');
+  return { namespace: namespaceOf(o) ?? 'default', name: nameOf(o) ?? '?', trustAnchors, ready, ...(startTime ? { startTime } : {}) };
 }
 
 interface LinkerdValues {

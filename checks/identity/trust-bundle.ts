@@ -6,7 +6,9 @@
  */
 import { rfc3339, type Certificate } from '../x509/certificate.js';
 import { describePemProblems } from '../x509/pem.js';
-import { goVerify, sameCert, signersOf } from '../x509/verify.js';
+import { goVerify, sameCert } from '../x509/verify.js';
+import { rotationPodOf } from '../rotation/input.js';
+import { planRotation, type RotationInput, type RotationPlan } from '../rotation/plan.js';
 import { anchorAlgorithmError, validityError } from './linkerd.js';
 import type { BundleState, IdentityState } from './state.js';
 import { GUARD_HINT_BASE, type CheckDef, type Verdict } from './types.js';
@@ -32,71 +34,39 @@ function withBundle(f: (b: BundleState, st: IdentityState) => Verdict | Promise<
   };
 }
 
-export interface RotationPhase {
-  phase: 'steady' | 'new anchor staged' | 'issuer re-issued under the new anchor' | 'old anchor still trusted' | 'broken';
-  detail: string;
-  next?: string;
+/**
+ * The rotation plan for what `check` read: the anchor Secrets when readable, else the bundle's
+ * anchors by age (newest current); the control-plane pods, and the meshed pods with --proxy.
+ */
+export async function rotationPlanOf(st: IdentityState, bundle: Certificate[]): Promise<RotationPlan> {
+  const c = st.snap.config;
+  const [anchorName = 'linkerd-trust-anchor', previousName = 'linkerd-previous-anchor'] = c.anchorNames;
+  const secret = (name: string) => st.anchorSecrets.find((s) => s.name === name)?.certs[0];
+  const anchors = uniqueCerts(bundle);
+  const byAge = [...anchors].sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
+  const current = secret(anchorName) ?? byAge[0];
+  // Without the previous-anchor Secret (not readable, or not exported), the other anchor in the bundle.
+  const previous = secret(previousName) ?? (current ? anchors.find((a) => !sameCert(a, current)) ?? current : undefined);
+  const input: RotationInput = {
+    names: { trustNamespace: c.trustNamespace, linkerdNamespace: c.linkerdNamespace, anchor: anchorName, previous: previousName, issuer: c.issuerName, bundle: c.bundleName },
+    bundle: anchors,
+    ...(current ? { current } : {}),
+    ...(previous ? { previous } : {}),
+    ...(st.issuer ? { issuer: st.issuer } : {}),
+    ...(st.snap.controlPlanePods ? { controlPlanePods: st.snap.controlPlanePods.map(rotationPodOf) } : st.snap.mode === 'live' ? { controlPlanePods: [] } : {}),
+    ...(st.snap.pods ? { meshedPods: st.snap.pods.filter((p) => p.namespace !== c.linkerdNamespace).map(rotationPodOf) } : {}),
+  };
+  return planRotation(input);
 }
 
-/**
- * Where an anchor rotation stands (seed 001, "Rotating the trust anchor", five steps: 1 trigger anchor
- * rotation, 2 trigger issuer rotation, 3 restart the control plane, 4 restart the data plane, 5 remove
- * the old anchor from the bundle).
- */
-export async function rotationPhase(st: IdentityState, bundle: Certificate[]): Promise<RotationPhase> {
-  const issuer = st.issuer;
-  const anchors = uniqueCerts(bundle);
-  if (!issuer) return { phase: 'broken', detail: 'no issuer certificate' };
-  const signers = await signersOf(issuer, anchors);
-  const signer = signers[0];
-  const trustNs = st.snap.config.trustNamespace;
-  const ns = st.snap.config.linkerdNamespace;
-  if (!signer) {
-    return {
-      phase: 'broken',
-      detail: 'no anchor in the bundle signed the issuer',
-      next: `re-issue the issuer from an anchor the bundle holds (cmctl renew -n ${ns} ${st.snap.config.issuerName}), or add its anchor to the bundle`,
-    };
-  }
-  if (anchors.length <= 1) return { phase: 'steady', detail: `one anchor (${label(signer)}), which signed the issuer` };
-  const current = st.anchorSecrets.find((s) => s.name === st.snap.config.anchorNames[0])?.certs[0];
-  // The "new" anchor: the current anchor Secret's when known, else the most recently issued one.
-  // Ties on notBefore (anchors minted in the same second) go to the issuer's signer: no rotation is implied.
-  const byAge = [...anchors].sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime() || Number(sameCert(b, signer)) - Number(sameCert(a, signer)));
-  const newest = current && anchors.some((a) => sameCert(a, current)) ? current : byAge[0]!;
-  const olderOnes = anchors.filter((a) => !sameCert(a, newest)).map(label);
-  const others = olderOnes.length > 5 ? `${olderOnes.slice(0, 5).join(', ')} and ${olderOnes.length - 5} more` : olderOnes.join(', ');
-  if (!sameCert(signer, newest)) {
-    return {
-      phase: 'new anchor staged',
-      detail: `the bundle trusts the new anchor ${label(newest)} and the old ${others}; the issuer is still signed by ${label(signer)}`,
-      next: `step 2: re-issue the identity issuer under the new anchor: cmctl renew -n ${ns} ${st.snap.config.issuerName}`,
-    };
-  }
-  const started = (p: { startTime?: string }) => (p.startTime ? new Date(p.startTime) : undefined);
-  const cp = st.snap.controlPlanePods;
-  const cpStale = cp?.filter((p) => (started(p) ?? new Date(0)) < issuer.notBefore) ?? [];
-  if (cp === undefined || cpStale.length > 0) {
-    return {
-      phase: 'issuer re-issued under the new anchor',
-      detail: `the issuer is signed by the new anchor ${label(newest)}; the bundle still trusts ${others}`,
-      next: `step 3: restart the control plane (kubectl rollout restart -n ${ns} deploy), then step 4: restart the data plane${cpStale.length ? ` (control-plane pods started before the new issuer: ${cpStale.map((p) => p.name).join(', ')})` : ''}`,
-    };
-  }
-  const dp = st.snap.pods?.filter((p) => p.namespace !== ns) ?? [];
-  const dpStale = dp.filter((p) => (started(p) ?? new Date(0)) < issuer.notBefore);
-  if (st.snap.pods !== undefined && dpStale.length > 0) {
-    return {
-      phase: 'issuer re-issued under the new anchor',
-      detail: `the control plane runs the new issuer; ${dpStale.length} meshed pod(s) started before it`,
-      next: `step 4: restart the data plane: ${dpStale.slice(0, 10).map((p) => `${p.namespace}/${p.name}`).join(', ')}${dpStale.length > 10 ? ', ...' : ''}`,
-    };
-  }
-  return {
-    phase: 'old anchor still trusted',
-    detail: `the issuer and the restarted workloads use the new anchor ${label(newest)}; the bundle still trusts ${others}`,
-    next: `step 5: remove the old anchor from the bundle: copy Secret ${trustNs}/${st.snap.config.anchorNames[0] ?? 'linkerd-trust-anchor'} over ${trustNs}/${st.snap.config.anchorNames[1] ?? 'linkerd-previous-anchor'}`,
-  };
+/** The rotation-phase check's text: undefined when steady. */
+export function describeRotation(plan: RotationPlan): string | undefined {
+  if (plan.blockers.length > 0) return `anchor rotation phase: blocked: ${plan.blockers.join('; ')}`;
+  if (plan.phase === 'steady' || !plan.next) return undefined;
+  const i = plan.steps.findIndex((s) => s.id === plan.next?.id);
+  const step = plan.steps[i];
+  const done = plan.steps.filter((s) => s.state === 'done').map((s) => s.id);
+  return `anchor rotation phase: rotating: ${done.length ? `done ${done.join(', ')}; ` : ''}step ${i + 1} ${plan.next.id} is ${step?.state ?? 'next'}: ${step?.detail ?? ''}\n\tnext: ${plan.next.title} (linkerd-cert-guard rotate --apply)`;
 }
 
 function uniqueCerts(certs: Certificate[]): Certificate[] {
@@ -201,11 +171,7 @@ export const TRUST_BUNDLE_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     description: 'trust anchor rotation is not in progress',
     hint: hint('lcg-trust-bundle-rotation-phase'),
     warning: true,
-    recommendation: 'Finish the anchor rotation with the next step named (seed 001: trigger anchor rotation, re-issue the issuer, restart control plane, restart data plane, remove the old anchor).',
-    run: withBundle(async (b, st) => {
-      const p = await rotationPhase(st, b.certs.filter((c) => c.cert.basicConstraints?.isCA).map((c) => c.cert));
-      if (p.phase === 'steady') return undefined;
-      return `anchor rotation phase: ${p.phase}: ${p.detail}${p.next ? `\n\tnext: ${p.next}` : ''}`;
-    }),
+    recommendation: "Finish the anchor rotation with the next step named, in the order of Linkerd's guide (renew the anchor, restart the control plane and the data plane, renew the issuer, restart both again, retire the old anchor): `linkerd-cert-guard rotate` shows where it stands and `rotate --apply` does the next step.",
+    run: withBundle(async (b, st) => describeRotation(await rotationPlanOf(st, b.certs.filter((c) => c.cert.basicConstraints?.isCA).map((c) => c.cert)))),
   },
 ];

@@ -20,6 +20,8 @@ export interface PodInfo {
   trustAnchors: string[];
   /** RFC 3339 start time, when known */
   startTime?: string;
+  /** condition Ready is True */
+  ready?: boolean;
 }
 
 export interface IdentitySnapshot {

@@ -72,5 +72,7 @@ t.test('trust roots ConfigMap without the key, live mode without it, data and st
 
 t.test('pods: linkerd-proxy env from containers and init containers', async (t) => {
   const p = podInfo({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { initContainers: [{ name: 'linkerd-proxy', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: 'A' }] }], containers: [{ name: 'app', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: 'B' }] }] }, status: { startTime: '2026-01-01T00:00:00Z' } });
-  t.same(p, { namespace: 'n', name: 'p', trustAnchors: ['A'], startTime: '2026-01-01T00:00:00Z' });
+  t.same(p, { namespace: 'n', name: 'p', trustAnchors: ['A'], startTime: '2026-01-01T00:00:00Z', ready: false });
+  const ready = podInfo({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { containers: [] }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+  t.equal(ready.ready, true, 'condition Ready=True is ready');
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { keyPem, issue, makeKeyPair, makeLinkerdChain, pemBundle, selfSigned } from '../../helpers/pki.js';
-import { rotationPhase } from '../../../checks/identity/trust-bundle.js';
+import { describeRotation, rotationPlanOf } from '../../../checks/identity/trust-bundle.js';
 import { deriveState } from '../../../checks/identity/state.js';
 import { buildSnapshot } from '../../../checks/cluster/snapshot.js';
 import { resolveConfig } from '../../../checks/config.js';
@@ -35,7 +35,7 @@ t.test('bundle missing the anchor: issuer does not chain to it even though linke
   t.equal(o.byId.get('lcg-trust-bundle-contains-anchors')?.result, 'error');
   t.match(o.byId.get('lcg-trust-bundle-contains-anchors')?.error, /^Trust anchors missing from ca-bundle\.crt \(from ca\.crt\):\n\t\* \d+ root\.linkerd\.cluster\.local \(expires /);
   t.equal(o.byId.get('lcg-trust-bundle-rotation-phase')?.result, 'warning');
-  t.match(o.byId.get('lcg-trust-bundle-rotation-phase')?.error, /phase: broken/);
+  t.match(o.byId.get('lcg-trust-bundle-rotation-phase')?.error, /phase: blocked: the identity issuer .* is signed by neither/);
   t.notOk(o.report.success);
 });
 
@@ -67,41 +67,42 @@ t.test('strict PEM, duplicates, expired anchors in the bundle', async (t) => {
   t.match(empty.byId.get('lcg-trust-bundle-strict-pem')?.error, /no certificate in the bundle/);
 });
 
-t.test('anchor rotation: each phase names the next step', async (t) => {
+t.test("anchor rotation: the phase names the next step in the order of Linkerd's guide, never the issuer before the restarts", async (t) => {
   const config = resolveConfig();
   const oldChain = await makeLinkerdChain({ anchor: { notBefore: new Date(Date.now() - 100 * 86400_000) } });
   const newAnchor = await selfSigned(await makeKeyPair('P-256'), { cn: 'root.linkerd.cluster.local', isCA: true });
   const newIssuer = await issue(await makeKeyPair('P-256'), newAnchor, { cn: 'identity.linkerd.cluster.local', isCA: true, pathLen: 0 });
+  const pod = (ns: string, name: string, startTime: string, anchors: string) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels: { 'linkerd.io/control-plane-ns': 'linkerd' } },
+    spec: { containers: [{ name: 'linkerd-proxy', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: anchors }] }] },
+    status: { startTime, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
   const phase = async (issuerPem: string, keyText: string, bundle: string, objects: object[] = [], proxy = false) => {
     const snap = buildSnapshot({ config, now: new Date(), mode: 'files', objects: objects as never[], proxy,
-      issuerCert: { text: issuerPem, from: 'i' }, issuerKey: { text: keyText, from: 'k' }, trustAnchors: { text: bundle, from: 'a' } });
+      issuerCert: { text: issuerPem, from: 'i' }, issuerKey: { text: keyText, from: 'k' }, trustAnchors: { text: bundle, from: 'a' }, trustBundle: { text: bundle, from: 'b' } });
     const st = deriveState(snap);
-    return rotationPhase(st, st.anchors);
+    return describeRotation(await rotationPlanOf(st, st.anchors));
   };
-  const steady = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), oldChain.anchor.pem);
-  t.equal(steady.phase, 'steady');
-  const staged = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), newAnchor.pem + oldChain.anchor.pem);
-  t.equal(staged.phase, 'new anchor staged');
-  t.match(staged.next, /^step 2: re-issue the identity issuer under the new anchor: cmctl renew -n linkerd linkerd-identity-issuer$/);
-  const reissued = await phase(newIssuer.pem, keyPem(newIssuer.key), newAnchor.pem + oldChain.anchor.pem);
-  t.equal(reissued.phase, 'issuer re-issued under the new anchor');
-  t.match(reissued.next, /^step 3: restart the control plane \(kubectl rollout restart -n linkerd deploy\), then step 4/);
-  const pod = (ns: string, name: string, startTime: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels: { 'linkerd.io/control-plane-ns': 'linkerd' } }, spec: { containers: [] }, status: { startTime } });
+  t.equal(await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), oldChain.anchor.pem), undefined, 'steady: nothing to say');
+  const both = newAnchor.pem + oldChain.anchor.pem;
   const later = new Date(Date.now() + 60_000).toISOString();
   const earlier = new Date(Date.now() - 86400_000).toISOString();
-  const cpStale = await phase(newIssuer.pem, keyPem(newIssuer.key), newAnchor.pem + oldChain.anchor.pem, [pod('linkerd', 'linkerd-identity-1', earlier)]);
-  t.match(cpStale.next, /control-plane pods started before the new issuer: linkerd-identity-1/);
-  const dpStale = await phase(newIssuer.pem, keyPem(newIssuer.key), newAnchor.pem + oldChain.anchor.pem, [pod('linkerd', 'linkerd-identity-1', later), pod('emojivoto', 'web-1', earlier)], true);
-  t.equal(dpStale.phase, 'issuer re-issued under the new anchor');
-  t.match(dpStale.next, /^step 4: restart the data plane: emojivoto\/web-1$/);
-  const trusted = await phase(newIssuer.pem, keyPem(newIssuer.key), newAnchor.pem + oldChain.anchor.pem, [pod('linkerd', 'linkerd-identity-1', later), pod('emojivoto', 'web-1', later)], true);
-  t.equal(trusted.phase, 'old anchor still trusted');
-  t.match(trusted.next, /^step 5: remove the old anchor from the bundle: copy Secret cert-manager\/linkerd-trust-anchor over cert-manager\/linkerd-previous-anchor$/);
-  // through the runner: a warning with the phase and the next step
+  const staged = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), both, [pod('linkerd', 'linkerd-identity-1', earlier, oldChain.anchor.pem)], true);
+  t.match(staged, /^anchor rotation phase: rotating: done renew-anchor; step 2 restart-control-plane is next: 1 control-plane pod\(s\) started before the bundle changed or are not Ready: linkerd\/linkerd-identity-1\n\tnext: restart the control plane \(linkerd-cert-guard rotate --apply\)$/);
+  t.notMatch(staged, /renew the identity issuer/, 'the issuer is not renewed before the proxies trust the new anchor');
+  const cpDone = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), both, [pod('linkerd', 'linkerd-identity-1', later, both), pod('emojivoto', 'web-1', earlier, oldChain.anchor.pem)], true);
+  t.match(cpDone, /step 3 restart-data-plane is next: 1 meshed pod\(s\) whose proxy does not trust both anchors: emojivoto\/web-1/);
+  const dpDone = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), both, [pod('linkerd', 'linkerd-identity-1', later, both), pod('emojivoto', 'web-1', later, both)], true);
+  t.match(dpDone, /step 4 renew-issuer is next: the issuer .* is still signed by the old anchor\n\tnext: renew the identity issuer/);
+  const early = await phase(newIssuer.pem, keyPem(newIssuer.key), both, [pod('linkerd', 'linkerd-identity-1', earlier, oldChain.anchor.pem)], true);
+  t.match(early, /^anchor rotation phase: blocked: the identity issuer was re-issued under the new anchor before every workload trusted it/, "the older guide's order is caught");
+  const noProxy = await phase(oldChain.issuer.pem, keyPem(oldChain.issuer.key), both, [pod('linkerd', 'linkerd-identity-1', later, both)]);
+  t.match(noProxy, /step 3 restart-data-plane is unknown: the meshed pods are not known/, 'without --proxy the data plane is unknown, not assumed');
+  // through the runner: a warning, the report still succeeds
   const o = await runScenario({ issuer: oldChain.issuer, anchors: oldChain.anchor.pem, bundle: newAnchor.pem + oldChain.anchor.pem });
   const r = o.byId.get('lcg-trust-bundle-rotation-phase')!;
   t.equal(r.result, 'warning');
-  t.match(r.error, /^anchor rotation phase: new anchor staged: .*\n\tnext: step 2: /);
+  t.match(r.error, /^anchor rotation phase: rotating: done renew-anchor; step 2 restart-control-plane is /);
   t.ok(o.report.success);
   t.ok(parseCertificate(newAnchor.der).basicConstraints?.isCA);
 });

@@ -1,0 +1,222 @@
+/**
+ * The cluster side of `rotate`: read what the plan is derived from, and make the one change each
+ * step needs. Every change is one the user would make by hand (`cmctl renew`,
+ * `kubectl rollout restart`, the Secret copy of Linkerd's guide); nothing is ever deleted.
+ */
+import { GuardError } from '../errors.js';
+import type { Config } from '../config.js';
+import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
+import type { K8sObject } from '../rules/types.js';
+import type { StepId } from './plan.js';
+
+type K8s = typeof import('@kubernetes/client-node');
+
+/** The annotation `kubectl rollout restart` sets on a pod template. */
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+const FIELD_MANAGER = 'linkerd-cert-guard';
+
+export interface ApiCall {
+  verb: 'PUT' | 'PATCH' | 'CREATE';
+  what: string;
+  detail: string;
+}
+
+export interface Cluster {
+  name: string;
+  server: string;
+  read(): Promise<K8sObject[]>;
+  /** The API calls `step` needs now (empty when nothing is left to do but wait). */
+  plan(step: StepId, objects: K8sObject[], reference: Date | undefined): ApiCall[];
+  apply(calls: ApiCall[], objects: K8sObject[]): Promise<void>;
+}
+
+function statusOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
+  const v = JSON.parse(JSON.stringify(o)) as K8sObject;
+  return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
+}
+
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** The workload a pod belongs to, through its ReplicaSet for Deployments. */
+export function workloadOf(pod: K8sObject, objects: readonly K8sObject[]): { kind: string; namespace: string; name: string } | undefined {
+  const ns = namespaceOf(pod) ?? 'default';
+  const owner = arr(at(pod, 'metadata', 'ownerReferences')).filter(isRecord).find((r) => r.controller === true) ?? arr(at(pod, 'metadata', 'ownerReferences')).filter(isRecord)[0];
+  if (!owner || typeof owner.kind !== 'string' || typeof owner.name !== 'string') return undefined;
+  if (owner.kind === 'ReplicaSet') {
+    const rs = objects.find((o) => kindOf(o) === 'ReplicaSet' && nameOf(o) === owner.name && namespaceOf(o) === ns);
+    const dep = rs ? arr(at(rs, 'metadata', 'ownerReferences')).filter(isRecord).find((r) => r.kind === 'Deployment') : undefined;
+    return dep && typeof dep.name === 'string' ? { kind: 'Deployment', namespace: ns, name: dep.name } : undefined;
+  }
+  if (owner.kind === 'DaemonSet' || owner.kind === 'StatefulSet') return { kind: owner.kind, namespace: ns, name: owner.name };
+  return undefined;
+}
+
+/** The Certificate that writes Secret `secretName` in `namespace`. */
+function certificateWriting(objects: readonly K8sObject[], namespace: string, secretName: string): K8sObject | undefined {
+  return objects.find((o) => kindOf(o) === 'Certificate' && namespaceOf(o) === namespace && str(at(o, 'spec', 'secretName')) === secretName);
+}
+
+function issuing(cert: K8sObject): boolean {
+  return arr(at(cert, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Issuing' && c.status === 'True');
+}
+
+/** Pods whose workload must restart for `step` (started before `reference`, or not Ready). */
+function podsToRestart(step: StepId, objects: readonly K8sObject[], config: Config, reference: Date): K8sObject[] {
+  const controlPlane = step === 'restart-control-plane' || step === 'restart-control-plane-after-issuer';
+  return objects.filter((o) => {
+    if (kindOf(o) !== 'Pod' || at(o, 'metadata', 'deletionTimestamp') !== undefined) return false;
+    const inCp = namespaceOf(o) === config.linkerdNamespace;
+    const meshed = str(at(o, 'metadata', 'labels', 'linkerd.io/control-plane-ns')) !== undefined;
+    if (controlPlane ? !inCp : inCp || !meshed) return false;
+    const started = str(at(o, 'status', 'startTime'));
+    return started === undefined || Date.parse(started) < reference.getTime();
+  });
+}
+
+/** Restarts still to ask for: workloads of stale pods whose template was not restarted since `reference`. */
+export function restartCalls(step: StepId, objects: readonly K8sObject[], config: Config, reference: Date): ApiCall[] {
+  const seen = new Set<string>();
+  const calls: ApiCall[] = [];
+  for (const pod of podsToRestart(step, objects, config, reference)) {
+    const w = workloadOf(pod, objects);
+    if (!w) continue;
+    const key = `${w.kind}/${w.namespace}/${w.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const obj = objects.find((o) => kindOf(o) === w.kind && nameOf(o) === w.name && namespaceOf(o) === w.namespace);
+    const restartedAt = obj ? str(at(obj, 'spec', 'template', 'metadata', 'annotations', RESTARTED_AT)) : undefined;
+    if (restartedAt !== undefined && Date.parse(restartedAt) >= reference.getTime()) continue; // a rollout is under way
+    calls.push({ verb: 'PATCH', what: key, detail: `spec.template.metadata.annotations["${RESTARTED_AT}"] (kubectl rollout restart)` });
+  }
+  return calls;
+}
+
+export async function connectCluster(config: Config, opts: { kubeconfig?: string; context?: string }): Promise<Cluster> {
+  const k8s: K8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new GuardError('LCG_INPUT_UNREADABLE', `cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
+    kc.setCurrentContext(opts.context);
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || (!opts.kubeconfig && server === 'http://localhost:8080')) {
+    throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or judge exported objects with --from');
+  }
+  const name = opts.context ?? kc.getCurrentContext();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const generic = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const unreachable = (what: string, e: unknown): GuardError => {
+    const status = statusOf(e);
+    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${server}: ${status ? `HTTP ${status}` : e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  };
+  const [anchorName = 'linkerd-trust-anchor', previousName = 'linkerd-previous-anchor'] = config.anchorNames;
+
+  return {
+    name,
+    server,
+    async read(): Promise<K8sObject[]> {
+      const out: K8sObject[] = [];
+      const one = async (what: string, f: () => Promise<unknown>, kind: string, apiVersion: string): Promise<void> => {
+        try {
+          out.push(plain(await f(), kind, apiVersion));
+        } catch (e) {
+          if (statusOf(e) !== 404) throw unreachable(what, e);
+        }
+      };
+      const list = async (what: string, f: () => Promise<{ items: unknown[] }>, kind: string, apiVersion: string): Promise<void> => {
+        try {
+          for (const item of (await f()).items) out.push(plain(item, kind, apiVersion));
+        } catch (e) {
+          if (statusOf(e) !== 404) throw unreachable(what, e);
+        }
+      };
+      const tns = config.trustNamespace;
+      const lns = config.linkerdNamespace;
+      await Promise.all([
+        one(`Secret ${tns}/${anchorName}`, () => core.readNamespacedSecret({ namespace: tns, name: anchorName }), 'Secret', 'v1'),
+        one(`Secret ${tns}/${previousName}`, () => core.readNamespacedSecret({ namespace: tns, name: previousName }), 'Secret', 'v1'),
+        one(`Secret ${lns}/${config.issuerName}`, () => core.readNamespacedSecret({ namespace: lns, name: config.issuerName }), 'Secret', 'v1'),
+        one(`ConfigMap ${lns}/${config.bundleName}`, () => core.readNamespacedConfigMap({ namespace: lns, name: config.bundleName }), 'ConfigMap', 'v1'),
+        ...[tns, lns].map((namespace) =>
+          list(`certificates.cert-manager.io in ${namespace}`, async () => (await custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace })) as { items: unknown[] }, 'Certificate', 'cert-manager.io/v1'),
+        ),
+        list(`pods in ${lns}`, () => core.listNamespacedPod({ namespace: lns }), 'Pod', 'v1'),
+        list('meshed pods', () => core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' }), 'Pod', 'v1'),
+        list('replicasets', () => apps.listReplicaSetForAllNamespaces({}), 'ReplicaSet', 'apps/v1'),
+        list('deployments', () => apps.listDeploymentForAllNamespaces({}), 'Deployment', 'apps/v1'),
+        list('daemonsets', () => apps.listDaemonSetForAllNamespaces({}), 'DaemonSet', 'apps/v1'),
+        list('statefulsets', () => apps.listStatefulSetForAllNamespaces({}), 'StatefulSet', 'apps/v1'),
+      ]);
+      // the control-plane namespace's pods appear in both pod lists
+      const seen = new Set<string>();
+      return out.filter((o) => {
+        const uid = str(at(o, 'metadata', 'uid'));
+        if (uid === undefined) return true;
+        if (seen.has(uid)) return false;
+        seen.add(uid);
+        return true;
+      });
+    },
+    plan(step, objects, reference): ApiCall[] {
+      switch (step) {
+        case 'renew-anchor':
+        case 'renew-issuer': {
+          const [namespace, secret] = step === 'renew-anchor' ? [config.trustNamespace, anchorName] : [config.linkerdNamespace, config.issuerName];
+          const cert = certificateWriting(objects, namespace, secret);
+          if (!cert) throw new GuardError('LCG_CLUSTER_UNREACHABLE', `no cert-manager Certificate in namespace ${namespace} writes Secret ${secret}: ${step} cannot be done`);
+          if (issuing(cert)) return []; // cert-manager is issuing already: wait
+          return [{ verb: 'PUT', what: `Certificate/${namespace}/${nameOf(cert) ?? secret}/status`, detail: 'condition Issuing=True, reason ManuallyTriggered (cmctl renew)' }];
+        }
+        case 'retire-old-anchor':
+          return [{ verb: 'PUT', what: `Secret/${config.trustNamespace}/${previousName}`, detail: `data of Secret ${config.trustNamespace}/${anchorName} (Linkerd's guide: copy the anchor over the previous anchor)` }];
+        default:
+          return reference ? restartCalls(step, objects, config, reference) : [];
+      }
+    },
+    async apply(calls, objects): Promise<void> {
+      for (const call of calls) {
+        const [kind, namespace, name] = call.what.split('/') as [string, string, string];
+        if (kind === 'Certificate') {
+          const cert = objects.find((o) => kindOf(o) === 'Certificate' && namespaceOf(o) === namespace && nameOf(o) === name);
+          if (!cert) continue;
+          const generation = at(cert, 'metadata', 'generation');
+          const conditions = arr(at(cert, 'status', 'conditions')).filter(isRecord).filter((c) => c.type !== 'Issuing');
+          conditions.push({ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered', lastTransitionTime: rfc3339(new Date()), ...(typeof generation === 'number' ? { observedGeneration: generation } : {}) });
+          const status = isRecord(cert.status) ? cert.status : {};
+          // A PUT of the object as read: a stale resourceVersion is a conflict, never a lost update.
+          await custom.replaceNamespacedCustomObjectStatus({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name, body: { ...cert, status: { ...status, conditions } } });
+        } else if (kind === 'Secret') {
+          const [anchorNs, anchorSecret] = [config.trustNamespace, anchorName];
+          const source = await core.readNamespacedSecret({ namespace: anchorNs, name: anchorSecret });
+          let current: Awaited<ReturnType<typeof core.readNamespacedSecret>> | undefined;
+          try {
+            current = await core.readNamespacedSecret({ namespace, name });
+          } catch (e) {
+            if (statusOf(e) !== 404) throw e;
+          }
+          const body = { metadata: { name, namespace, ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}), labels: current?.metadata?.labels ?? {} }, type: source.type ?? 'kubernetes.io/tls', data: source.data ?? {} };
+          if (current) await core.replaceNamespacedSecret({ namespace, name, body });
+          else await core.createNamespacedSecret({ namespace, body });
+        } else {
+          const patch = { apiVersion: 'apps/v1', kind, metadata: { name, namespace }, spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(new Date()) } } } } };
+          await generic.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch);
+        }
+      }
+    },
+  };
+}

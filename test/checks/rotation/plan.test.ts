@@ -1,0 +1,85 @@
+import t from 'tap';
+import { resolveConfig } from '../../../checks/config.js';
+import { rotationInput } from '../../../checks/rotation/input.js';
+import { planRotation, referenceTime, STEP_IDS, type RotationPlan } from '../../../checks/rotation/plan.js';
+import type { K8sObject } from '../../../checks/rules/types.js';
+import { rotationFixture } from '../../helpers/rotation.js';
+
+const config = resolveConfig();
+const plan = (objects: object[], podsKnown = true): Promise<RotationPlan> => planRotation(rotationInput(config, { objects: objects as K8sObject[], podsKnown }));
+const states = (p: RotationPlan) => p.steps.map((s) => s.state);
+
+t.test('the seven steps, in the order of Linkerd\'s guide, with their public ids', async (t) => {
+  t.strictSame([...STEP_IDS], ['renew-anchor', 'restart-control-plane', 'restart-data-plane', 'renew-issuer', 'restart-control-plane-after-issuer', 'restart-data-plane-after-issuer', 'retire-old-anchor']);
+});
+
+t.test('each moment of a rotation is placed at the right step', async (t) => {
+  const f = await rotationFixture();
+  const steady = await plan(f.steady());
+  t.equal(steady.phase, 'steady');
+  t.strictSame(steady.next, { id: 'renew-anchor', title: 'renew the trust anchor' }, 'steady: next is renew-anchor');
+  t.strictSame(steady.blockers, []);
+
+  const staged = await plan(f.staged());
+  t.equal(staged.phase, 'rotating');
+  t.strictSame(states(staged), ['done', 'next', 'pending', 'pending', 'pending', 'pending', 'pending']);
+  t.match(staged.steps[1]?.detail, /linkerd\/linkerd-identity-1/, 'names the control-plane pod to restart');
+
+  const cpDone = await plan(f.staged({ restarted: 'control-plane' }));
+  t.strictSame(states(cpDone), ['done', 'done', 'next', 'pending', 'pending', 'pending', 'pending']);
+  t.match(cpDone.steps[2]?.detail, /emojivoto\/web-1/);
+
+  const bothDone = await plan(f.staged({ restarted: 'both' }));
+  t.equal(bothDone.next?.id, 'renew-issuer', 'the issuer is renewed only once every proxy trusts both anchors');
+
+  const reissued = await plan(f.reissued());
+  t.strictSame(states(reissued), ['done', 'done', 'done', 'done', 'next', 'pending', 'pending']);
+  const restartedAfter = await plan(f.reissued({ restarted: 'both' }));
+  t.equal(restartedAfter.next?.id, 'retire-old-anchor');
+
+  const retiring = await plan(f.retired({ synced: false }));
+  t.equal(retiring.phase, 'rotating');
+  t.equal(retiring.next?.id, 'retire-old-anchor');
+  t.match(retiring.steps[6]?.detail, /waiting for trust-manager to drop the old one/);
+  const retired = await plan(f.retired());
+  t.equal(retired.phase, 'steady', 'retired: steady again');
+});
+
+t.test("the older five-step order (issuer before the restarts) is caught", async (t) => {
+  const f = await rotationFixture();
+  // the issuer re-issued under the new anchor while the pods still hold only the old one
+  const objects = f.staged().map((o) => (o as { metadata: { name: string } }).metadata.name === 'linkerd-identity-issuer' ? f.reissued().find((x) => (x as { metadata: { name: string } }).metadata.name === 'linkerd-identity-issuer')! : o);
+  const p = await plan(objects);
+  t.equal(p.next?.id, 'restart-control-plane');
+  t.match(p.blockers.join('\n'), /re-issued under the new anchor before every workload trusted it/);
+});
+
+t.test('what is not known is unknown, never assumed done', async (t) => {
+  const f = await rotationFixture();
+  const noPods = await plan(f.staged().filter((o) => (o as { kind: string }).kind !== 'Pod'), false);
+  t.equal(noPods.steps[1]?.state, 'unknown');
+  t.equal(noPods.next?.id, 'restart-control-plane');
+  const noAnchor = await plan(f.staged().filter((o) => (o as { metadata: { name: string } }).metadata.name !== 'linkerd-trust-anchor'));
+  t.ok(noAnchor.steps.every((s) => s.state === 'unknown'));
+  t.match(noAnchor.blockers[0], /Secret cert-manager\/linkerd-trust-anchor has no tls\.crt/);
+  t.equal(noAnchor.next, null);
+});
+
+t.test('a pod that is not Ready has not finished its restart', async (t) => {
+  const f = await rotationFixture();
+  const objects = f.staged({ restarted: 'control-plane' }).map((o) => {
+    const pod = o as { kind: string; metadata: { namespace: string }; status: { conditions: Array<{ status: string }> } };
+    if (pod.kind === 'Pod' && pod.metadata.namespace === 'linkerd') pod.status.conditions = [{ type: 'Ready', status: 'False' } as never];
+    return o;
+  });
+  t.equal((await plan(objects)).next?.id, 'restart-control-plane');
+});
+
+t.test('restart reference times: the bundle change, then the issuer', async (t) => {
+  const f = await rotationFixture();
+  const inp = rotationInput(config, { objects: f.reissued() as K8sObject[], podsKnown: true });
+  const bundleAt = referenceTime('restart-control-plane', inp);
+  t.equal(bundleAt?.getTime(), Math.max(inp.bundleChangedAt?.getTime() ?? 0, f.newAnchor.notBefore.getTime()), 'the later of the new anchor and the bundle ConfigMap change');
+  t.equal(referenceTime('restart-data-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime());
+  t.equal(referenceTime('renew-issuer', inp), undefined);
+});
