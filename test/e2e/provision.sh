@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the end-to-end tier's tools (helm, etcd, kube-apiserver, cert-manager's controller,
-# trust-manager) from source with this machine's Go toolchain and the Go module proxy, into a
+# Builds the end-to-end tier's tools (helm, etcd, kube-apiserver, kube-controller-manager,
+# cert-manager's controller, trust-manager) from source with this machine's Go toolchain and the Go module proxy, into a
 # cache outside the repo keyed by version, with stable symlinks in $LCG_TOOLS_DIR/bin, and
 # copies the CRDs of the same cert-manager and trust-manager versions to $LCG_TOOLS_DIR/crds.
 # Idempotent: a cached tool is reused.
 #
 #   bash test/e2e/provision.sh                 # all tools
 #   bash test/e2e/provision.sh helm crds       # only the named ones (helm, etcd, kube-apiserver,
-#                                              # cert-manager-controller, trust-manager, crds)
+#                                              # kube-controller-manager, cert-manager-controller,
+#                                              # trust-manager, crds)
 #
 # Without Go (and nothing cached): fails when CI is set, otherwise says so and exits 0 (the tier skips).
 set -euo pipefail
@@ -129,14 +130,16 @@ EOF
   log "etcd built in $((SECONDS - start))s"
 }
 
-build_kube_apiserver() {
-  if cached kube-apiserver "$KUBERNETES_VERSION"; then link kube-apiserver "$KUBERNETES_VERSION"; return; fi
-  require_go kube-apiserver || return 0
+# kube-apiserver and kube-controller-manager, from k8s.io/kubernetes/cmd/<name>.
+build_kubernetes_component() { # name
+  local name=$1
+  if cached "$name" "$KUBERNETES_VERSION"; then link "$name" "$KUBERNETES_VERSION"; return; fi
+  require_go "$name" || return 0
   local start=$SECONDS dir staging minor
-  dir="$(new_build_module kube-apiserver)"
+  dir="$(new_build_module "$name")"
   staging="v0.${KUBERNETES_VERSION#v1.}"
   minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
-  log "building kube-apiserver $KUBERNETES_VERSION (staging modules $staging) in $dir"
+  log "building $name $KUBERNETES_VERSION (staging modules $staging) in $dir"
   (
     cd "$dir"
     # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with
@@ -151,16 +154,16 @@ build_kube_apiserver() {
     done
     [ "$replaced" -gt 0 ] || { log "no staging replacements found in $gomod"; exit 1; }
     log "replaced $replaced staging modules with $staging"
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION"
+    go get "k8s.io/kubernetes/cmd/$name@$KUBERNETES_VERSION"
     local pkg=k8s.io/component-base/version
     go build -p "$PARALLEL" -ldflags "-s -w \
       -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor \
       -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
-      -o kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+      -o "$name" "k8s.io/kubernetes/cmd/$name"
   )
-  install_binary "$dir/kube-apiserver" kube-apiserver "$KUBERNETES_VERSION"
+  install_binary "$dir/$name" "$name" "$KUBERNETES_VERSION"
   rm -rf "$dir"
-  log "kube-apiserver built in $((SECONDS - start))s"
+  log "$name built in $((SECONDS - start))s"
 }
 
 # cert-manager's cmd/controller is a module of its own that is not published, so this is a small
@@ -356,18 +359,18 @@ provision_crds() {
 }
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(crds helm etcd kube-apiserver cert-manager-controller trust-manager)
+[ ${#tools[@]} -gt 0 ] || tools=(crds helm etcd kube-apiserver kube-controller-manager cert-manager-controller trust-manager)
 total_start=$SECONDS
 log "tools dir $TOOLS_DIR; $(go version 2>/dev/null || echo "no go")"
 for tool in "${tools[@]}"; do
   case "$tool" in
     helm) build_helm ;;
     etcd) build_etcd ;;
-    kube-apiserver) build_kube_apiserver ;;
+    kube-apiserver|kube-controller-manager) build_kubernetes_component "$tool" ;;
     cert-manager-controller) build_cert_manager_controller ;;
     trust-manager) build_trust_manager ;;
     crds) provision_crds ;;
-    *) log "unknown tool '$tool' (expected crds, helm, etcd, kube-apiserver, cert-manager-controller or trust-manager)"; exit 2 ;;
+    *) log "unknown tool '$tool' (expected crds, helm, etcd, kube-apiserver, kube-controller-manager, cert-manager-controller or trust-manager)"; exit 2 ;;
   esac
 done
 if [ ${#skipped[@]} -gt 0 ]; then
