@@ -149,7 +149,9 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
     'restart-control-plane': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!cp) return { done: false, unknown: true, detail: `the control-plane pods in ${n.linkerdNamespace} are not known` };
-      const stale = [...new Set([...startedBefore(cp, bundleSince), ...proxiesLacking(cp, bothAnchors)])];
+      // Once the issuer moved on, later restarts replace these pods: what still matters is that
+      // their proxies trust both anchors.
+      const stale = signedByCurrent ? proxiesLacking(cp, bothAnchors) : [...new Set([...startedBefore(cp, bundleSince), ...proxiesLacking(cp, bothAnchors)])];
       if (stale.length === 0) return { done: true, detail: `every control-plane pod (${cp.length}) started after the bundle changed (${rfc3339(bundleSince)}) and is Ready` };
       return { done: false, detail: `${stale.length} control-plane pod(s) started before the bundle changed or are not Ready: ${listPods(stale)}` };
     },

@@ -37,6 +37,7 @@ export interface Tools {
   kubeApiserver: string;
   certManagerController: string;
   trustManager: string;
+  kubeControllerManager: string;
 }
 
 /** The binary names provision.sh links into bin/, by Tools key. */
@@ -46,6 +47,7 @@ const TOOL_BINARIES: Record<keyof Tools, string> = {
   kubeApiserver: 'kube-apiserver',
   certManagerController: 'cert-manager-controller',
   trustManager: 'trust-manager',
+  kubeControllerManager: 'kube-controller-manager',
 };
 
 /** The provisioned tools, or the names of those missing (bin/ symlinks written by provision.sh). */
@@ -628,6 +630,29 @@ export async function startTrustManager(cluster: Cluster, tools: Tools): Promise
   return proc;
 }
 
+/**
+ * kube-controller-manager with the controllers a rollout needs: Deployments become ReplicaSets and
+ * Pods, and the garbage collector deletes what a deleted owner owned. No HTTPS serving, no leader election.
+ */
+export async function startControllerManager(cluster: Cluster, tools: Tools): Promise<Proc> {
+  const proc = new Proc('kube-controller-manager', tools.kubeControllerManager, [
+    `--kubeconfig=${cluster.kubeconfigFile}`,
+    '--controllers=deployment,replicaset,garbagecollector',
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    '--secure-port=0',
+    '--concurrent-deployment-syncs=5',
+    '--v=1',
+  ]);
+  try {
+    await waitFor('kube-controller-manager to start its controllers', async () => /Started controller|controller="deployment"|Starting controller/i.test(proc.tail(400)), { proc, timeoutMs: 60_000, intervalMs: 250 });
+  } catch {
+    await proc.stop(500);
+    throw startFailure(proc, 'its controllers did not start within 60 s');
+  }
+  return proc;
+}
+
 export async function startControllers(cluster: Cluster, tools: Tools): Promise<Controllers> {
   const [certManager, trustManager] = await Promise.all([startCertManager(cluster, tools), startTrustManager(cluster, tools)]);
   return { certManager, trustManager };
@@ -683,7 +708,7 @@ export async function startEnv(tools: Tools): Promise<Env> {
 
 export async function stopAll(dir?: string): Promise<void> {
   // Webhook and controllers first, then the API server, then etcd: each depends on the next.
-  const order = ['serve', 'cert-manager', 'trust-manager', 'kube-apiserver', 'etcd'];
+  const order = ['serve', 'linkerd-cert-guard rotate', 'kube-controller-manager', 'cert-manager', 'trust-manager', 'kube-apiserver', 'etcd'];
   const procs = [...live].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const p of procs) await p.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
