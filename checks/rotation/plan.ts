@@ -198,7 +198,8 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
     else state = j.blocked ? 'blocked' : j.unknown ? 'unknown' : 'next';
     if (next === null && state !== 'done') next = { id, title: STEP_TITLES[id] };
     // A later step already done out of order is reported: the older guide's order does exactly this.
-    if (state === 'pending' && id === 'renew-issuer' && j.done) {
+    // Only when an earlier step is known to be undone (not merely unknown).
+    if (state === 'pending' && id === 'renew-issuer' && j.done && steps.some((s) => s.state === 'next' || s.state === 'blocked')) {
       blockers.push('the identity issuer was re-issued under the new anchor before every workload trusted it: proxies that trust only the old anchor reject the certificates it signs; finish the restarts now');
     }
     steps.push({ id, title: STEP_TITLES[id], state, detail: j.detail });
