@@ -15,7 +15,7 @@ import { kindOf, namespaceOf } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import { rotationInput } from '../rotation/input.js';
 import { planRotation, referenceTime, STEP_IDS, type RotationPlan, type StepId } from '../rotation/plan.js';
-import type { ApiCall, Cluster } from '../rotation/cluster.js';
+import { NotManagedHere, type ApiCall, type Cluster } from '../rotation/cluster.js';
 import { parseNow } from './check.js';
 import { addCommonOptions, configFromFlags, newCommand, parseCommand, type CommonFlags } from './common.js';
 import { readStdin, type CliIO } from './io.js';
@@ -141,6 +141,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const { connectCluster } = await import('../rotation/cluster.js');
+  if (new Set(flags.context).size !== flags.context.length) throw new GuardError('LCG_USAGE', '--context: each cluster once');
   const contexts = flags.context.length > 0 ? flags.context : [undefined];
   const clusters = await Promise.all(contexts.map((context) => connectCluster(config, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(context ? { context } : {}) })));
   const readAll = async (): Promise<ClusterState[]> =>
@@ -170,7 +171,22 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       break;
     }
     const todo = states.filter((s) => stepIndex(s.plan) === index && s.cluster);
-    const batch = todo.map((s) => ({ cluster: s.name, step, calls: s.cluster?.plan(step, s.objects, s.reference(step)) ?? [] }));
+    // A cluster whose anchor (or issuer) Secret is synced from another cluster has no Certificate to
+    // renew: it waits for the copy, as long as some cluster does renew it.
+    const notHere: string[] = [];
+    const batch = todo.map((s) => {
+      try {
+        return { cluster: s.name, step, calls: s.cluster?.plan(step, s.objects, s.reference(step)) ?? [] };
+      } catch (e) {
+        if (!(e instanceof NotManagedHere)) throw e;
+        notHere.push(e.message);
+        return { cluster: s.name, step, calls: [] };
+      }
+    });
+    if (notHere.length === todo.length && notHere.length > 0) {
+      failed = `${step}: ${notHere[0] ?? ''}`;
+      break;
+    }
     applied.push(...batch);
     if (flags.dryRun) break;
     if (io.stdin && (io.stdin as { isTTY?: boolean }).isTTY && !flags.yes && !(await confirm(io, `apply ${step} (${batch.flatMap((b) => b.calls).length} change(s))?`))) {

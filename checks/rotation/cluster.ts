@@ -30,6 +30,13 @@ export interface Cluster {
   apply(calls: ApiCall[], objects: K8sObject[]): Promise<void>;
 }
 
+/** A renewal this cluster cannot do: no Certificate here writes the Secret (it is synced from elsewhere). */
+export class NotManagedHere extends GuardError {
+  constructor(message: string) {
+    super('LCG_USAGE', message);
+  }
+}
+
 function statusOf(e: unknown): number | undefined {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
@@ -178,7 +185,7 @@ export async function connectCluster(config: Config, opts: { kubeconfig?: string
         case 'renew-issuer': {
           const [namespace, secret] = step === 'renew-anchor' ? [config.trustNamespace, anchorName] : [config.linkerdNamespace, config.issuerName];
           const cert = certificateWriting(objects, namespace, secret);
-          if (!cert) throw new GuardError('LCG_CLUSTER_UNREACHABLE', `no cert-manager Certificate in namespace ${namespace} writes Secret ${secret}: ${step} cannot be done`);
+          if (!cert) throw new NotManagedHere(`no cert-manager Certificate in namespace ${namespace} of ${name} writes Secret ${secret}: renew it where it is managed`);
           if (issuing(cert)) return []; // cert-manager is issuing already: wait
           return [{ verb: 'PUT', what: `Certificate/${namespace}/${nameOf(cert) ?? secret}/status`, detail: 'condition Issuing=True, reason ManuallyTriggered (cmctl renew)' }];
         }
