@@ -18,8 +18,8 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, CRD_DIR, CRD_MISSING, REPO_ROOT, findTools, installCrds, metricSum, projectSecret, registerWebhooks, renderWebhooks, servedCertificate,
-  startControllers, startEnv, startServe, startTrustManager, stopAll, toolsDir, waitFor, type Controllers, type Env, type Webhook,
+  CLI_MAIN, REPO_ROOT, enterTier, installCrds, metricSum, projectSecret, registerWebhooks, renderWebhooks, servedCertificate,
+  startControllers, startEnv, startServe, startTrustManager, stopAll, waitFor, type Controllers, type Env, type Webhook,
 } from './harness.js';
 import { renderChart } from '../charts/helm.js';
 import { identityOps } from './identity.js';
@@ -33,27 +33,13 @@ const REQUESTS_METRIC = 'linkerd_cert_guard_admission_requests_total';
 type Ops = ReturnType<typeof identityOps>;
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: Record<string, unknown>; [k: string]: unknown };
 
-const found = findTools();
-if (found.tools === null) {
-  const reason = `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`;
-  if (process.env['CI']) {
-    t.fail(`end-to-end tier required (CI is set) but ${reason}`);
-  } else {
-    t.plan(0, `end-to-end tier skipped: ${reason}`);
-  }
-} else if (CRD_DIR === null) {
-  const reason = CRD_MISSING;
-  if (process.env['CI']) t.fail(`end-to-end tier required (CI is set) but ${reason}`);
-  else t.plan(0, `end-to-end tier skipped: ${reason}`);
-} else if (!existsSync(CLI_MAIN)) {
-  t.fail(`end-to-end tier needs the compiled CLI at ${CLI_MAIN}: run \`npm run build\` first`);
-} else {
+const tools = enterTier(t, 'end-to-end tier');
+if (tools !== null) {
   // Start-up (~15 s) plus every scenario, each waiting on real issuance; the runner's default
   // per-file timeout is shorter.
   t.setTimeout(600_000);
   const stale = newerSources(statSync(CLI_MAIN).mtimeMs);
   if (stale.length > 0) t.comment(`dist/ is older than ${stale.slice(0, 3).join(', ')}: the tier runs the compiled CLI, run \`npm run build\``);
-  const tools = found.tools;
   let env: Env;
   let webhook: Webhook;
   let controllers: Controllers;

@@ -58,6 +58,22 @@ export function findTools(): { tools: Tools; missing: [] } | { tools: null; miss
   return missing.length === 0 ? { tools: paths, missing: [] } : { tools: null, missing };
 }
 
+/**
+ * The tools when this tier can run; otherwise null, after failing the file when CI is set (CI must
+ * run every tier) or planning nothing with one line saying why and how to enable it.
+ */
+export function enterTier(t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown }, label: string): Tools | null {
+  const found = findTools();
+  const reason = found.tools === null
+    ? `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
+    : CRD_DIR === null ? CRD_MISSING
+      : !existsSync(CLI_MAIN) ? `the compiled CLI is missing at ${CLI_MAIN}: run \`npm run build\`` : undefined;
+  if (reason === undefined) return found.tools;
+  if (process.env['CI']) t.fail(`${label} required (CI is set) but ${reason}`);
+  else t.plan(0, `${label} skipped: ${reason}`);
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processes
 

@@ -9,13 +9,13 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, CRD_DIR, CRD_MISSING, findTools, installCrds, startControllers, startEnv, stopAll, toolsDir,
+  CLI_MAIN, enterTier, installCrds, startControllers, startEnv, stopAll,
   type Controllers, type Env,
 } from './harness.js';
 import { identityOps } from './identity.js';
@@ -23,16 +23,9 @@ import { identityOps } from './identity.js';
 const execFileP = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-const found = findTools();
-if (found.tools === null || CRD_DIR === null || !existsSync(CLI_MAIN)) {
-  const reason = found.tools === null
-    ? `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
-    : CRD_DIR === null ? CRD_MISSING : `the compiled CLI is missing at ${CLI_MAIN}: run \`npm run build\``;
-  if (process.env['CI']) t.fail(`multi-cluster rotate tier required (CI is set) but ${reason}`);
-  else t.plan(0, `multi-cluster rotate tier skipped: ${reason}`);
-} else {
+const tools = enterTier(t, 'multi-cluster rotate tier');
+if (tools !== null) {
   t.setTimeout(600_000);
-  const tools = found.tools;
   const names = ['east', 'west'] as const;
   const envs: Record<string, Env> = {};
   const controllers: Record<string, Controllers> = {};

@@ -10,14 +10,14 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, CRD_DIR, CRD_MISSING, findTools, installCrds, startControllerManager, startControllers, startEnv, stopAll, toolsDir, waitFor,
+  CLI_MAIN, enterTier, installCrds, startControllerManager, startControllers, startEnv, stopAll, waitFor,
   type Controllers, type Env, type Proc,
 } from './harness.js';
 import { identityOps } from './identity.js';
@@ -26,16 +26,9 @@ import { MESH_LABEL, startMesh, type Mesh } from './mesh.js';
 const execFileP = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-const found = findTools();
-if (found.tools === null || CRD_DIR === null || !existsSync(CLI_MAIN)) {
-  const reason = found.tools === null
-    ? `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
-    : CRD_DIR === null ? CRD_MISSING : `the compiled CLI is missing at ${CLI_MAIN}: run \`npm run build\``;
-  if (process.env['CI']) t.fail(`rotate end-to-end tier required (CI is set) but ${reason}`);
-  else t.plan(0, `rotate end-to-end tier skipped: ${reason}`);
-} else {
+const tools = enterTier(t, 'rotate end-to-end tier');
+if (tools !== null) {
   t.setTimeout(600_000);
-  const tools = found.tools;
   let env: Env;
   let controllers: Controllers;
   let kcm: Proc;
