@@ -60,3 +60,9 @@ export function quote(v: unknown, max: number = LIMITS.quotedChars): string {
   if (v === undefined) return 'unset';
   return Array.isArray(v) ? `a list` : 'a mapping';
 }
+
+/** A field value as a message names it unquoted (a name, a namespace): clipped like `quote`. */
+export function clip(v: string | undefined, max: number = LIMITS.quotedChars): string {
+  if (v === undefined) return '(unset)';
+  return v.length > max ? `${v.slice(0, max)}... (${v.length} characters)` : v;
+}

@@ -7,6 +7,7 @@ import { relatedIndex } from './related.js';
 import { arr, at, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
 import { setOp } from './patch.js';
 import { bundleTargetKeys } from './scope.js';
+import { clip, quote } from '../limits.js';
 
 export interface BundleSource {
   index: number;
@@ -61,7 +62,7 @@ export const bundleName: RuleDefinition = {
     if (name === ctx.config.bundleName || name === undefined) return [];
     return [{
       path: 'metadata.name',
-      message: `metadata.name is ${name}: trust-manager writes the ConfigMap under the Bundle's name, and Linkerd reads ${ctx.config.bundleName}. Name the Bundle ${ctx.config.bundleName}.`,
+      message: `metadata.name is ${clip(name)}: trust-manager writes the ConfigMap under the Bundle's name, and Linkerd reads ${ctx.config.bundleName}. Name the Bundle ${ctx.config.bundleName}.`,
     }];
   },
 };
@@ -105,7 +106,7 @@ export const targetKey: RuleDefinition = {
     }
     return [{
       path: 'spec.target.configMap.key',
-      message: `spec.target.configMap.key is ${cm.key === undefined ? 'unset' : JSON.stringify(cm.key)}: Linkerd reads its trust roots from key ${ctx.config.bundleKey}. Write \`key: ${ctx.config.bundleKey}\`.`,
+      message: `spec.target.configMap.key is ${cm.key === undefined ? 'unset' : quote(cm.key)}: Linkerd reads its trust roots from key ${ctx.config.bundleKey}. Write \`key: ${ctx.config.bundleKey}\`.`,
       patch: [setOp(ctx.object, ['spec', 'target', 'configMap', 'key'], ctx.config.bundleKey)],
     }];
   },
@@ -158,12 +159,12 @@ export const noPrivateKeys: RuleDefinition = {
       if (s.key !== undefined && isPrivateKeyKey(s.key)) {
         out.push({
           path: dotted([...s.path, 'key']),
-          message: `${dotted([...s.path, 'key'])} is ${s.key}: that is a private key, and the Bundle would copy it into every target namespace. Source the certificate instead (\`key: tls.crt\` or \`ca.crt\`).`,
+          message: `${dotted([...s.path, 'key'])} is ${clip(s.key)}: that is a private key, and the Bundle would copy it into every target namespace. Source the certificate instead (\`key: tls.crt\` or \`ca.crt\`).`,
         });
       } else if (s.includeAllKeys && s.kind === 'secret' && readsTlsSecret(ctx, s.name)) {
         out.push({
           path: dotted([...s.path, 'includeAllKeys']),
-          message: `${dotted([...s.path, 'includeAllKeys'])} reads every key of TLS Secret ${s.name ?? '(selected)'}, including tls.key, and would publish the CA's private key. Write \`key: tls.crt\` instead.`,
+          message: `${dotted([...s.path, 'includeAllKeys'])} reads every key of TLS Secret ${s.name === undefined ? '(selected)' : clip(s.name)}, including tls.key, and would publish the CA's private key. Write \`key: tls.crt\` instead.`,
         });
       }
     }
@@ -241,7 +242,7 @@ export const clusterScoped: RuleDefinition = {
     if (!isBundle(ctx.object) && !isClusterBundle(ctx.object)) return [];
     return [{
       path: 'metadata.namespace',
-      message: `metadata.namespace is ${namespaceOf(ctx.object)}, but a Bundle is cluster-scoped: sources are read only from the trust namespace (${ctx.config.trustNamespace}). Remove the namespace.`,
+      message: `metadata.namespace is ${clip(namespaceOf(ctx.object))}, but a Bundle is cluster-scoped: sources are read only from the trust namespace (${ctx.config.trustNamespace}). Remove the namespace.`,
       patch: [{ op: 'remove', path: '/metadata/namespace' }],
     }];
   },
