@@ -19,6 +19,9 @@ export const LIMITS = Object.freeze({
   quotedChars: 64,
 });
 
+/** What a YAML reader adds to a size violation: aliases are what usually makes a small file huge. */
+export const ALIAS_HINT = ' once its YAML aliases are expanded';
+
 /**
  * The first bound `value` breaks (depth, or expanded size: a YAML alias is walked every time it
  * is referenced), or undefined. Iterative, so a hostile depth cannot overflow the stack here.
@@ -29,7 +32,7 @@ export function boundsViolation(value: unknown, limits: { depth: number; nodes: 
   let nodes = 0;
   while (stack.length > 0) {
     const [v, depth] = stack.pop() as [unknown, number];
-    if (++nodes > limits.nodes) return `more than ${limits.nodes} values (are YAML aliases expanding it?)`;
+    if (++nodes > limits.nodes) return `more than ${limits.nodes} values`;
     if (typeof v !== 'object' || v === null) continue;
     if (depth > limits.depth) return `nested deeper than ${limits.depth} levels`;
     if (Array.isArray(v)) {
@@ -43,7 +46,7 @@ export function boundsViolation(value: unknown, limits: { depth: number; nodes: 
       }
     }
   }
-  return nodes > limits.nodes ? `more than ${limits.nodes} values (are YAML aliases expanding it?)` : undefined;
+  return nodes > limits.nodes ? `more than ${limits.nodes} values` : undefined;
 }
 
 /**

@@ -12,8 +12,9 @@ import type { Config } from '../checks/config.js';
 import { GuardError } from '../checks/errors.js';
 import { admit, type Endpoint } from './admission.js';
 import type { Logger } from './log.js';
-import { WebhookMetrics } from './metrics.js';
-import { readJsonBody } from './body.js';
+import { kindLabel, WebhookMetrics } from './metrics.js';
+import { declaredTooLarge, readJsonBody, tooLargeError } from './body.js';
+import { clip } from '../checks/limits.js';
 import { checkReview, type AdmissionReviewResponse } from './review.js';
 import { loadServingPair, ServingCertificateWatcher, type ServingPair, type TlsSource } from './tls.js';
 
@@ -133,8 +134,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       admission = admit(request, config, endpoint);
     } catch (e) {
       // A rule threw: answer 500 so the API server applies the configured failurePolicy.
-      metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: 'error' });
-      logger.error({ uid: request.uid, endpoint, kind: request.kind.kind, err: { message: (e as Error).message } }, 'admission failed');
+      metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: 'error' });
+      logger.error({ uid: request.uid, endpoint, kind: clip(request.kind.kind), err: { message: (e as Error).message } }, 'admission failed');
       send(res, 500, { error: 'internal error while judging the object' });
       return;
     }
@@ -142,16 +143,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     send(res, 200, answer);
     const seconds = (performance.now() - started) / 1000;
     metrics.duration.observe({ endpoint }, seconds);
-    metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: admission.decision });
+    metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: admission.decision });
     for (const rule of admission.repaired) metrics.repairs.inc({ rule });
     for (const rule of admission.denied) metrics.denials.inc({ rule });
     logger.info(
       {
         uid: request.uid,
         endpoint,
-        kind: request.kind.kind,
-        name: request.name ?? objectName(request.object),
-        namespace: request.namespace,
+        kind: clip(request.kind.kind),
+        name: clip(request.name ?? objectName(request.object)),
+        namespace: clip(request.namespace),
         operation: request.operation,
         dryRun: request.dryRun === true,
         role: admission.role,
@@ -168,7 +169,23 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   function reject(endpoint: string, res: ServerResponse, status: number, error: string): void {
     metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
     logger.warn({ endpoint, status, error }, 'rejected request');
+    // the rest of an oversized body is never read: the connection ends with the answer
+    if (status === 413) res.setHeader('Connection', 'close');
     send(res, status, { error });
+  }
+
+  /**
+   * `Expect: 100-continue`: the client waits for our go-ahead before it sends the body, so an
+   * oversized one is refused with 413 without asking for it; any other request gets 100 Continue.
+   */
+  function onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
+    const endpoint = admissionEndpoint(req);
+    if (declaredTooLarge(req, o.bodyLimitBytes)) {
+      reject(endpoint ?? 'other', res, 413, tooLargeError(o.bodyLimitBytes));
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -200,6 +217,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.keepAliveTimeout = o.keepAliveTimeoutMs;
   server.headersTimeout = o.headersTimeoutMs;
   server.requestTimeout = o.requestTimeoutMs;
+  server.on('checkContinue', onCheckContinue);
   server.on('tlsClientError', (err) => logger.debug({ err: { message: err.message } }, 'TLS handshake failed'));
 
   const watcher = new ServingCertificateWatcher(o.tls, initial, {

@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAll, YAMLException } from 'js-yaml';
 import { GuardError } from '../errors.js';
-import { boundsViolation, LIMITS } from '../limits.js';
+import { ALIAS_HINT, boundsViolation, LIMITS } from '../limits.js';
 import { decodeText, MANIFEST_LOAD_OPTIONS, readInputFile, splitDocuments } from '../lint/input.js';
 import type { Sourced } from '../identity/types.js';
 import { arr, isRecord } from '../rules/object.js';
@@ -57,7 +57,7 @@ export function readObjects(paths: readonly string[], cwd: string, stdin?: Uint8
           (d) => {
             if (docs.length >= LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: more than ${LIMITS.documents} YAML documents`);
             const broken = boundsViolation(d);
-            if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: document ${docs.length} is ${broken}`);
+            if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: document ${docs.length} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
             docs.push(d);
           },
           MANIFEST_LOAD_OPTIONS,

@@ -10,7 +10,7 @@ import { load as loadYaml, CORE_SCHEMA, type Type } from 'js-yaml';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
 import { GuardError } from '../errors.js';
-import { boundsViolation, LIMITS } from '../limits.js';
+import { ALIAS_HINT, boundsViolation, LIMITS } from '../limits.js';
 import { isRecord } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 
@@ -295,7 +295,7 @@ export function parseSource(path: string, text: string, format: TextFormat = { e
       throw new GuardError('LCG_YAML_SYNTAX', `${display}:${at}: ${err.reason ?? err.message.split('\n')[0]}`);
     }
     const broken = boundsViolation(value);
-    if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}:${(sliceLines[i] as number) + 1}: document ${i} is ${broken}`);
+    if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}:${(sliceLines[i] as number) + 1}: document ${i} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
     return value;
   });
   const built = new Map<number, { doc: Document.Parsed; lineCounter: LineCounter }>();
