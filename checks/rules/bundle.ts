@@ -8,6 +8,7 @@ import { arr, at, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespa
 import { setOp } from './patch.js';
 import { bundleTargetKeys } from './scope.js';
 import { clip, quote } from '../limits.js';
+import { hasPrivateKeyBlock } from '../x509/pem.js';
 
 export interface BundleSource {
   index: number;
@@ -151,10 +152,22 @@ export const noPrivateKeys: RuleDefinition = {
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',
   repair: 'none: the request is denied',
-  rationale: "A Bundle copies its sources into every target namespace: sourcing tls.key would publish the CA's private key to every namespace it selects.",
+  rationale: "A Bundle copies its sources into every target namespace: sourcing tls.key, or pasting a key into an inLine source, would publish the CA's private key to every namespace it selects.",
   check(ctx) {
     const out: Violation[] = [];
     for (const s of bundleSources(ctx.object)) {
+      if (s.kind === 'inLine') {
+        // trust-manager copies inLine text verbatim: a key pasted there is published like tls.key
+        const inLine = at(ctx.object, ...s.path);
+        const texts = typeof inLine === 'string' ? [inLine] : arr(inLine).filter((x): x is string => typeof x === 'string');
+        if (texts.some(hasPrivateKeyBlock)) {
+          out.push({
+            path: dotted(s.path),
+            message: `${dotted(s.path)} holds a PRIVATE KEY block, and the Bundle would copy it into every target namespace. Remove the key and keep only the CA certificates; a published key must be rotated.`,
+          });
+        }
+        continue;
+      }
       if (s.kind !== 'secret' && s.kind !== 'configMap') continue;
       if (s.key !== undefined && isPrivateKeyKey(s.key)) {
         out.push({
