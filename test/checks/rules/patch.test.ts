@@ -57,7 +57,7 @@ t.test('a list where a mapping is wanted (spec: []) is replaced, never added int
     const ops = repairPatch(judge(object, resolveConfig(), { lint: false }).findings);
     t.ok(ops.length > 0, `spec ${JSON.stringify(spec)}: repaired`);
     // validate: true makes fast-json-patch refuse what the API server would refuse
-    const applied = fjp.applyPatch(structuredClone(object), ops as never, true, false).newDocument as { spec: Record<string, unknown> };
+    const applied = fjp.applyPatch(structuredClone(object), ops as never, true, false).newDocument as unknown as { spec: Record<string, unknown> };
     t.equal(applied.spec.isCA, true, `spec ${JSON.stringify(spec)}: the patch applies and makes a mapping`);
   }
 });
