@@ -162,7 +162,7 @@ t.test('an issuer key whose private scalar is corrupted (public key intact) fail
   const chain = await makeLinkerdChain();
   const dir = mkdtempSync(join(tmpdir(), 'lcg-check-key-'));
   const der = Buffer.from(keyPem(chain.issuer.key, 'sec1').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  der[7 + 10] ^= 0x5a; // inside the 32-byte scalar of SEC1's `30 77 02 01 01 04 20 <d>`
+  der[7 + 10] = (der[7 + 10] ?? 0) ^ 0x5a; // inside the 32-byte scalar of SEC1's `30 77 02 01 01 04 20 <d>`
   const pemText = `-----BEGIN EC PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END EC PRIVATE KEY-----\n`;
   writeFileSync(join(dir, 'i.crt'), chain.issuer.pem);
   writeFileSync(join(dir, 'i.key'), pemText);

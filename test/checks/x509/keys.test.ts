@@ -59,7 +59,7 @@ t.test('decoded keys carry no private member', async (t) => {
 function corruptScalar(sec1Pem: string): string {
   const der = Buffer.from(scanPem(sec1Pem).blocks[0]!.der);
   if (der[5] !== 0x04 || der[6] !== 0x20) throw new Error('unexpected SEC1 layout');
-  der[7 + 10] ^= 0x5a;
+  der[7 + 10] = (der[7 + 10] ?? 0) ^ 0x5a;
   return toPem('EC PRIVATE KEY', der);
 }
 
