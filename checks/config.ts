@@ -3,11 +3,11 @@
  * The same keys are Helm values (`config:` in the chart) and CLI flags.
  * Defaults are the names and namespaces Linkerd and its cert-manager guide use.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, JSONSchemaType, ErrorObject, ValidateFunction } from 'ajv';
 import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { GuardError } from './errors.js';
+import { decodeText, readInputFile } from './lint/input.js';
 // read only at run time (in unknownRuleIds), so the import cycle through the rules is harmless
 import { RULES_BY_ID } from './rules/catalogue.js';
 import { docsUrl } from './tool.js';
@@ -176,9 +176,10 @@ export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Co
 export function loadConfigFile(path: string): Partial<Config> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // the one bounded reader: a FIFO or a device as --config is refused, not read forever
+    text = decodeText(readInputFile(path, `config ${path}`)).text;
   } catch (e) {
-    throw new GuardError('LCG_CONFIG_UNREADABLE', `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new GuardError('LCG_CONFIG_UNREADABLE', (e as Error).message);
   }
   let data: unknown;
   try {
