@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../checks/config.js';
@@ -169,8 +169,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   function reject(endpoint: string, res: ServerResponse, status: number, error: string): void {
     metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
     logger.warn({ endpoint, status, error }, 'rejected request');
-    // the rest of an oversized body is never read: the connection ends with the answer
-    if (status === 413) res.setHeader('Connection', 'close');
+    // the rest of an oversized body is never waited for: the connection ends with the answer
+    if (status === 413) {
+      res.setHeader('Connection', 'close');
+      if (res.socket) lingerOnClose(res.socket);
+    }
     send(res, status, { error });
   }
 
@@ -300,6 +303,24 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       })();
       return drained;
     },
+  };
+}
+
+/** How long a connection closed after a 413 still takes (and discards) what the client sends. */
+const LINGER_MS = 2_000;
+
+/**
+ * After a `Connection: close` answer Node destroys the socket as soon as the answer is written; a
+ * client still uploading its oversized body would then get a reset, which can discard the 413 it
+ * has not read yet. Instead: end our side, discard what still arrives for LINGER_MS, then destroy.
+ * Memory stays flat (nothing is kept) and the time is bounded.
+ */
+function lingerOnClose(socket: Socket): void {
+  const linger = socket as Socket & { destroySoon?: () => void };
+  linger.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
 }
 

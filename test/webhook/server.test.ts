@@ -475,3 +475,20 @@ t.test('hostile input: bounded answers at once, never a 5xx, and the server stay
   t.ok(metrics.length - before < 2048, `/metrics grew by ${metrics.length - before} bytes for 200 unique kinds`);
   await stillServing('everything above');
 });
+
+t.test('clients still uploading oversized bodies read their 413 instead of a reset', async (t) => {
+  const { server } = await start(t);
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  t.teardown(() => agent.destroy());
+  const body = Buffer.alloc(DEFAULTS.bodyLimitBytes + 512 * 1024, 0x20);
+  const outcomes = await Promise.all(
+    Array.from({ length: 24 }, () =>
+      call(server.port, '/validate', { body, ca, agent }).then(
+        (x) => String(x.status),
+        (e: NodeJS.ErrnoException) => e.code ?? e.message,
+      ),
+    ),
+  );
+  t.same(outcomes, Array(24).fill('413'), `outcomes: ${outcomes.join(', ')}`);
+  t.equal((await call(server.port, '/healthz', { ca })).status, 200);
+});
