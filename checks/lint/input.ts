@@ -144,8 +144,9 @@ function walk(dir: string, seen: Set<string>, budget: { entries: number }): stri
 
 /**
  * The bytes of one input file, bounded: opened without blocking (a FIFO would otherwise hang the
- * open), refused unless it is a regular file, and never read past LIMITS.inputBytes (a device such
- * as /dev/zero, or a file that grows while it is read).
+ * open), refused unless it is a regular file (or /dev/null, which is empty), and never read past
+ * LIMITS.inputBytes (a file that grows while it is read). A FIFO, a socket or a device such as
+ * /dev/zero is refused before any read that could block or not end.
  */
 export function readInputFile(full: string, display: string): Buffer {
   let fd: number;
@@ -157,7 +158,11 @@ export function readInputFile(full: string, display: string): Buffer {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: is a directory`);
-    if (!st.isFile()) throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: not a regular file (a FIFO, socket or device)`);
+    if (!st.isFile()) {
+      // /dev/null (`--config /dev/null`) is the one device that is read: it is empty at once
+      if (st.isCharacterDevice() && readsNothing(fd)) return Buffer.alloc(0);
+      throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: not a regular file (a FIFO, socket or device); pipe it to - instead`);
+    }
     if (st.size > LIMITS.inputBytes) throw tooLarge(display);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -175,6 +180,15 @@ export function readInputFile(full: string, display: string): Buffer {
     throw unreadable(display, e, 'no such file');
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A non-blocking read of one byte finds the end at once (/dev/null), not data or a wait. */
+function readsNothing(fd: number): boolean {
+  try {
+    return readSync(fd, Buffer.alloc(1), 0, 1, null) === 0;
+  } catch {
+    return false; // EAGAIN: a terminal or another device that would block
   }
 }
 

@@ -40,7 +40,7 @@ t.test('config files: YAML, unknown keys, syntax errors, missing files', async (
   writeFileSync(broken, 'a: b\n  c: [\n');
   t.throws(() => loadConfigFile(broken), GuardError);
   t.throws(() => loadConfigFile(join(dir, 'nope.yaml')), { code: 'LCG_CONFIG_UNREADABLE', message: /nope\.yaml: no such file$/ });
-  t.throws(() => loadConfigFile('/dev/zero'), { code: 'LCG_CONFIG_UNREADABLE', message: 'cannot read config /dev/zero: not a regular file (a FIFO, socket or device)' });
+  t.throws(() => loadConfigFile('/dev/zero'), { code: 'LCG_CONFIG_UNREADABLE', message: 'cannot read config /dev/zero: not a regular file (a FIFO, socket or device); pipe it to - instead' });
   const list = join(dir, 'list.yaml');
   writeFileSync(list, '- a\n');
   t.throws(() => loadConfigFile(list), { message: /must be a mapping/ });

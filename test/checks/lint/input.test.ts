@@ -14,7 +14,7 @@ t.test('a FIFO is refused at once, not opened for a read that never ends', async
   const dir = mkdtempSync(join(tmpdir(), 'lcg-input-'));
   const fifo = join(dir, 'pipe.yaml');
   execFileSync('mkfifo', [fifo]);
-  t.throws(() => readInputFile(fifo, 'pipe.yaml'), { code: 'LCG_INPUT_UNREADABLE', message: 'cannot read pipe.yaml: not a regular file (a FIFO, socket or device)' });
+  t.throws(() => readInputFile(fifo, 'pipe.yaml'), { code: 'LCG_INPUT_UNREADABLE', message: 'cannot read pipe.yaml: not a regular file (a FIFO, socket or device); pipe it to - instead' });
   const lint = await runInProcess(['lint', fifo]);
   t.equal(lint.code, 2);
   t.match(lint.stderr, /^linkerd-cert-guard: cannot read .*pipe\.yaml: not a regular file/);
@@ -23,13 +23,16 @@ t.test('a FIFO is refused at once, not opened for a read that never ends', async
   t.match(check.stderr, /^linkerd-cert-guard: cannot read --from .*pipe\.yaml: not a regular file/);
 });
 
-t.test('a device (/dev/zero) is refused instead of read until memory runs out', async (t) => {
+t.test('a device (/dev/zero) is refused instead of read until memory runs out; /dev/null reads as empty', async (t) => {
+  t.equal(readInputFile('/dev/null', '/dev/null').length, 0);
+  const empty = await runInProcess(['lint', '-o', 'json', '/dev/null']);
+  t.equal(empty.code, 0, empty.stderr);
   const lint = await runInProcess(['lint', '/dev/zero']);
   t.equal(lint.code, 2);
-  t.equal(lint.stderr, 'linkerd-cert-guard: cannot read /dev/zero: not a regular file (a FIFO, socket or device)\n');
+  t.equal(lint.stderr, 'linkerd-cert-guard: cannot read /dev/zero: not a regular file (a FIFO, socket or device); pipe it to - instead\n');
   const check = await runInProcess(['check', '--issuer-cert', '/dev/zero', '--issuer-key', '/dev/zero']);
   t.equal(check.code, 2);
-  t.equal(check.stderr, 'linkerd-cert-guard: cannot read --issuer-cert /dev/zero: not a regular file (a FIFO, socket or device)\n');
+  t.equal(check.stderr, 'linkerd-cert-guard: cannot read --issuer-cert /dev/zero: not a regular file (a FIFO, socket or device); pipe it to - instead\n');
 });
 
 t.test('a file over the size bound is refused before it is read', async (t) => {
