@@ -22,6 +22,8 @@ import { call, makeServingCert, reviewOf, seedObject, writeSecretVolume } from '
 const SEED = Number(process.env.LCG_FUZZ_SEED ?? 20261202);
 const FUZZ_COUNT = Number(process.env.LCG_FUZZ_COUNT ?? 2000);
 const CONCURRENCY = 4;
+/** a slow machine runs fewer cases rather than time out: the count and the time are both bounded */
+const BUDGET_MS = Number(process.env.LCG_FUZZ_BUDGET_MS ?? 60_000);
 
 t.test(`admission fuzz: ${FUZZ_COUNT} seeded cases (seed ${SEED})`, async (t) => {
   const serving = await makeServingCert('fuzz.linkerd-cert-guard');
@@ -47,8 +49,9 @@ t.test(`admission fuzz: ${FUZZ_COUNT} seeded cases (seed ${SEED})`, async (t) =>
   const problems: string[] = [];
   let patches = 0;
   let next = 0;
+  const deadline = Date.now() + BUDGET_MS;
   const worker = async (): Promise<void> => {
-    while (next < FUZZ_COUNT) {
+    while (next < FUZZ_COUNT && Date.now() < deadline) {
       const index = next++;
       const c = reviewCase(corpus, SEED, index);
       const path = index % 2 === 0 ? '/mutate' : '/validate';
@@ -87,8 +90,10 @@ t.test(`admission fuzz: ${FUZZ_COUNT} seeded cases (seed ${SEED})`, async (t) =>
 
   t.same(problems.slice(0, 10), [], `no 5xx, no unappliable patch, bounded answers (${problems.length} problems)`);
   t.equal([...statuses.keys()].filter((s) => s >= 500).length, 0, 'no 5xx');
-  t.comment(`statuses: ${[...statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', ')}; patches applied: ${patches}`);
-  t.ok((statuses.get(200) ?? 0) > FUZZ_COUNT / 3, 'most cases reach a decision (the fuzz is not all rejected at the door)');
+  const sent = [...statuses.values()].reduce((a, b) => a + b, 0);
+  t.comment(`${sent} cases sent; statuses: ${[...statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', ')}; patches applied: ${patches}`);
+  t.ok(sent >= Math.min(FUZZ_COUNT, 200), `${sent} cases within the time budget`);
+  t.ok((statuses.get(200) ?? 0) > sent / 3, 'most cases reach a decision (the fuzz is not all rejected at the door)');
   t.ok((statuses.get(400) ?? 0) > 0, 'some cases are refused as malformed');
   t.ok(patches > 0, 'some cases are repaired');
 
