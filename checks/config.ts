@@ -3,11 +3,14 @@
  * The same keys are Helm values (`config:` in the chart) and CLI flags.
  * Defaults are the names and namespaces Linkerd and its cert-manager guide use.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, JSONSchemaType, ErrorObject, ValidateFunction } from 'ajv';
 import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { GuardError } from './errors.js';
+import { decodeText, readInputFile } from './lint/input.js';
+// read only at run time (in unknownRuleIds), so the import cycle through the rules is harmless
+import { RULES_BY_ID } from './rules/catalogue.js';
+import { docsUrl } from './tool.js';
 
 export type RuleSeverityOverride = 'error' | 'warning' | 'off';
 export type Mode = 'enforce' | 'repair' | 'audit';
@@ -135,6 +138,13 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, root
     .join('; ');
 }
 
+/** Rule ids in `rules` that no rule has: a typo would otherwise silently override nothing. */
+function unknownRuleIds(data: Partial<Config>): string | undefined {
+  const unknown = Object.keys(data.rules ?? {}).filter((id) => !RULES_BY_ID.has(id));
+  if (unknown.length === 0) return undefined;
+  return `rules.${unknown[0]}: unknown rule id${unknown.length > 1 ? ` (and ${unknown.length - 1} more)` : ''}` + ` (every rule: ${docsUrl('rules').slice(0, -1)})`;
+}
+
 /**
  * Merge a partial config (from a file, Helm values or flags) over the defaults,
  * validating it first. Throws GuardError(LCG_CONFIG_INVALID) naming the key.
@@ -146,6 +156,8 @@ export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Co
     if (!validatePartial(layer)) {
       throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${describeAjvErrors(validatePartial.errors())}`);
     }
+    const unknown = unknownRuleIds(layer);
+    if (unknown) throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${unknown}`);
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined || v === null) continue;
       if (k === 'rules') {
@@ -164,9 +176,10 @@ export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Co
 export function loadConfigFile(path: string): Partial<Config> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // the one bounded reader: a FIFO or a device as --config is refused, not read forever
+    text = decodeText(readInputFile(path, `config ${path}`)).text;
   } catch (e) {
-    throw new GuardError('LCG_CONFIG_UNREADABLE', `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new GuardError('LCG_CONFIG_UNREADABLE', (e as Error).message);
   }
   let data: unknown;
   try {
@@ -182,6 +195,8 @@ export function loadConfigFile(path: string): Partial<Config> {
   if (!validatePartial(data)) {
     throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${describeAjvErrors(validatePartial.errors())}`);
   }
+  const unknown = unknownRuleIds(data);
+  if (unknown) throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${unknown}`);
   return data as Partial<Config>;
 }
 

@@ -2,12 +2,13 @@
  * The one catalogue of user-facing errors, fastify-style: each has a stable code that
  * users and tests can match on. Codes are never reused for a different meaning.
  * Every one of these is a usage or input error: the CLI prints `message` on one line
- * and exits 2; the webhook answers 400.
+ * and exits 2; the webhook answers 400 (or 413 for a body over its limit).
  */
 export type ErrorCode =
   | 'LCG_CONFIG_INVALID'
   | 'LCG_CONFIG_UNREADABLE'
   | 'LCG_INPUT_UNREADABLE'
+  | 'LCG_OUTPUT_UNWRITABLE'
   | 'LCG_YAML_SYNTAX'
   | 'LCG_USAGE'
   | 'LCG_PEM_INVALID'

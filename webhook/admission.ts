@@ -13,6 +13,7 @@ import type { Config } from '../checks/config.js';
 import { findingKey, judge, repairPatch } from '../checks/rules/engine.js';
 import type { Finding, K8sObject, PatchOp, Role } from '../checks/rules/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { clip } from '../checks/limits.js';
 
 export type Endpoint = 'mutate' | 'validate';
 
@@ -37,6 +38,11 @@ export interface Admission {
 /** Kubernetes truncates a warning past 256 bytes and drops warnings past 4096 bytes in total. */
 export const WARNING_MAX_BYTES = 256;
 export const WARNINGS_TOTAL_MAX_BYTES = 4096;
+/**
+ * A denial's status.message: each reason clipped like a warning, the whole at most this many bytes
+ * (the API server shows it to the user whole; `lint` gives every finding).
+ */
+export const DENIAL_MESSAGE_MAX_BYTES = 4096;
 /** The API conventions ask for warnings of about 120 characters; repair notes keep to that. */
 export const REPAIR_WARNING_TARGET = 120;
 
@@ -132,9 +138,21 @@ function unique(xs: string[]): string[] {
 function denialMessage(request: AdmissionRequest, denying: Finding[]): string {
   const meta = isObject(request.object) && isObject(request.object.metadata) ? request.object.metadata : {};
   const name = request.name || (typeof meta.name === 'string' ? meta.name : '') || '(unnamed)';
-  const where = request.namespace ? `${request.namespace}/${name}` : name;
-  const reasons = denying.map((f) => `${withPath(f.path, oneLine(f.message))} (${f.rule})`);
-  return `linkerd-cert-guard denied ${request.kind.kind} ${where}: ${reasons.join('; ')}`;
+  const where = request.namespace ? `${clip(request.namespace)}/${clip(name)}` : clip(name);
+  let message = `linkerd-cert-guard denied ${clip(request.kind.kind)} ${where}: `;
+  const more = (n: number): string => `; ... and ${n} more; run linkerd-cert-guard lint for all`;
+  for (let i = 0; i < denying.length; i++) {
+    const f = denying[i] as Finding;
+    const reason = fit(withPath(f.path, oneLine(f.message)), ` (${f.rule})`, WARNING_MAX_BYTES);
+    const next = (i === 0 ? '' : '; ') + reason;
+    const room = DENIAL_MESSAGE_MAX_BYTES - (i === denying.length - 1 ? 0 : Buffer.byteLength(more(denying.length)));
+    if (Buffer.byteLength(message) + Buffer.byteLength(next) > room) {
+      message += more(denying.length - i);
+      break;
+    }
+    message += next;
+  }
+  return message;
 }
 
 /** `<path>: <what was repaired> (<rule>)`, kept near 120 characters. */

@@ -1,20 +1,32 @@
 /**
- * Reading an admission request body: bounded, drained, decoded once.
+ * Reading an admission request body: bounded in bytes and in nesting, decoded once.
  * The admission endpoints read their bodies here rather than through express.json, whose
  * per-request cost (measured by test/bench/webhook.bench.ts) was larger than the admission
  * decision itself.
  */
 import type { IncomingMessage } from 'node:http';
+import { boundsViolation, LIMITS } from '../checks/limits.js';
 
 export type BodyResult =
   | { ok: true; value: unknown }
   | { ok: false; status: 400 | 413 | 415; error: string };
 
+/** A declared Content-Length over the limit: known before a byte of the body is read. */
+export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
+
+export function tooLargeError(limit: number): string {
+  return `request body exceeds ${limit} bytes`;
+}
+
 /**
- * Read and parse a JSON body of at most `limit` bytes. An oversized body is read to its end
- * and thrown away before the 413 is sent, so the client is never cut off mid-upload and
- * always sees the answer; Node's requestTimeout bounds a client that never stops.
- * Parse errors never quote the body.
+ * Read and parse a JSON body of at most `limit` bytes. An oversized body is answered at once: a
+ * declared Content-Length over the limit before any byte is read, a chunked one as soon as it
+ * passes the limit (the rest is never waited for; the caller closes the connection). A decoded
+ * value nested deeper than LIMITS.depth is refused before any rule reads it. Errors never quote
+ * the body.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   return new Promise((resolve) => {
@@ -24,35 +36,47 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
       req.once('end', () => resolve({ ok: false, status: 415, error: `unsupported content-encoding ${JSON.stringify(encoding).slice(0, 40)}` }));
       return;
     }
-    const declared = Number(req.headers['content-length']);
-    let tooLarge = Number.isFinite(declared) && declared > limit;
+    if (declaredTooLarge(req, limit)) {
+      resolve({ ok: false, status: 413, error: tooLargeError(limit) });
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
+    let done = false;
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        tooLarge = true;
+        done = true;
         chunks.length = 0;
+        req.off('data', onData);
+        req.resume(); // whatever still arrives before the close is discarded
+        resolve({ ok: false, status: 413, error: tooLargeError(limit) });
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.once('end', () => {
-      if (tooLarge) {
-        resolve({ ok: false, status: 413, error: `request body exceeds ${limit} bytes` });
-        return;
-      }
+      if (done) return;
       const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)).toString('utf8');
+      chunks.length = 0;
       if (text.trim() === '') {
         resolve({ ok: true, value: undefined });
         return;
       }
+      let value: unknown;
       try {
-        resolve({ ok: true, value: JSON.parse(text) as unknown });
+        value = JSON.parse(text) as unknown;
       } catch {
         resolve({ ok: false, status: 400, error: 'malformed JSON: the body is not a JSON document' });
+        return;
       }
+      const broken = boundsViolation(value);
+      if (broken) {
+        resolve({ ok: false, status: 400, error: `request body is ${broken}` });
+        return;
+      }
+      resolve({ ok: true, value });
     });
     // A client that goes away gets no answer; nothing to resolve for.
     req.once('error', () => undefined);

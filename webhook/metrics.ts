@@ -5,6 +5,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export const METRIC_PREFIX = 'linkerd_cert_guard_';
 
+/**
+ * The `kind` label takes one of these values or `other`: the kind comes from the request, and
+ * one series per distinct string would let any client grow /metrics without bound.
+ */
+export const KIND_LABELS: ReadonlySet<string> = new Set(['Certificate', 'Bundle', 'ClusterBundle', 'Issuer', 'ClusterIssuer', 'Namespace']);
+
+export function kindLabel(kind: string): string {
+  return KIND_LABELS.has(kind) ? kind : 'other';
+}
+
 export class WebhookMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'endpoint' | 'kind' | 'operation' | 'decision'>;
@@ -18,7 +28,7 @@ export class WebhookMetrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: `${METRIC_PREFIX}admission_requests_total`,
-      help: 'Admission requests by endpoint, object kind, operation and decision (ignored, allowed, warned, patched, denied, invalid, error).',
+      help: 'Admission requests by endpoint, object kind (Certificate, Bundle, ClusterBundle, Issuer, ClusterIssuer, Namespace or other), operation and decision (ignored, allowed, warned, patched, denied, invalid, error).',
       labelNames: ['endpoint', 'kind', 'operation', 'decision'],
       registers,
     });

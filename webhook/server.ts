@@ -5,15 +5,16 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../checks/config.js';
 import { GuardError } from '../checks/errors.js';
 import { admit, type Endpoint } from './admission.js';
 import type { Logger } from './log.js';
-import { WebhookMetrics } from './metrics.js';
-import { readJsonBody } from './body.js';
+import { kindLabel, WebhookMetrics } from './metrics.js';
+import { declaredTooLarge, readJsonBody, tooLargeError } from './body.js';
+import { clip } from '../checks/limits.js';
 import { checkReview, type AdmissionReviewResponse } from './review.js';
 import { loadServingPair, ServingCertificateWatcher, type ServingPair, type TlsSource } from './tls.js';
 
@@ -133,8 +134,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       admission = admit(request, config, endpoint);
     } catch (e) {
       // A rule threw: answer 500 so the API server applies the configured failurePolicy.
-      metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: 'error' });
-      logger.error({ uid: request.uid, endpoint, kind: request.kind.kind, err: { message: (e as Error).message } }, 'admission failed');
+      metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: 'error' });
+      logger.error({ uid: request.uid, endpoint, kind: clip(request.kind.kind), err: { message: (e as Error).message } }, 'admission failed');
       send(res, 500, { error: 'internal error while judging the object' });
       return;
     }
@@ -142,16 +143,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     send(res, 200, answer);
     const seconds = (performance.now() - started) / 1000;
     metrics.duration.observe({ endpoint }, seconds);
-    metrics.requests.inc({ endpoint, kind: request.kind.kind, operation: request.operation, decision: admission.decision });
+    metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: admission.decision });
     for (const rule of admission.repaired) metrics.repairs.inc({ rule });
     for (const rule of admission.denied) metrics.denials.inc({ rule });
     logger.info(
       {
         uid: request.uid,
         endpoint,
-        kind: request.kind.kind,
-        name: request.name ?? objectName(request.object),
-        namespace: request.namespace,
+        kind: clip(request.kind.kind),
+        name: clip(request.name ?? objectName(request.object)),
+        namespace: clip(request.namespace),
         operation: request.operation,
         dryRun: request.dryRun === true,
         role: admission.role,
@@ -168,7 +169,26 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   function reject(endpoint: string, res: ServerResponse, status: number, error: string): void {
     metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
     logger.warn({ endpoint, status, error }, 'rejected request');
+    // the rest of an oversized body is never waited for: the connection ends with the answer
+    if (status === 413) {
+      res.setHeader('Connection', 'close');
+      if (res.socket) lingerOnClose(res.socket);
+    }
     send(res, status, { error });
+  }
+
+  /**
+   * `Expect: 100-continue`: the client waits for our go-ahead before it sends the body, so an
+   * oversized one is refused with 413 without asking for it; any other request gets 100 Continue.
+   */
+  function onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
+    const endpoint = admissionEndpoint(req);
+    if (declaredTooLarge(req, o.bodyLimitBytes)) {
+      reject(endpoint ?? 'other', res, 413, tooLargeError(o.bodyLimitBytes));
+      return;
+    }
+    res.writeContinue();
+    onRequest(req, res);
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -200,6 +220,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.keepAliveTimeout = o.keepAliveTimeoutMs;
   server.headersTimeout = o.headersTimeoutMs;
   server.requestTimeout = o.requestTimeoutMs;
+  server.on('checkContinue', onCheckContinue);
   server.on('tlsClientError', (err) => logger.debug({ err: { message: err.message } }, 'TLS handshake failed'));
 
   const watcher = new ServingCertificateWatcher(o.tls, initial, {
@@ -282,6 +303,24 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       })();
       return drained;
     },
+  };
+}
+
+/** How long a connection closed after a 413 still takes (and discards) what the client sends. */
+const LINGER_MS = 2_000;
+
+/**
+ * After a `Connection: close` answer Node destroys the socket as soon as the answer is written; a
+ * client still uploading its oversized body would then get a reset, which can discard the 413 it
+ * has not read yet. Instead: end our side, discard what still arrives for LINGER_MS, then destroy.
+ * Memory stays flat (nothing is kept) and the time is bounded.
+ */
+function lingerOnClose(socket: Socket): void {
+  const linger = socket as Socket & { destroySoon?: () => void };
+  linger.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
 }
 

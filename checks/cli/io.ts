@@ -1,4 +1,7 @@
 /** The terminal edge: where commands write, so tests can run them in-process. */
+import { LIMITS } from '../limits.js';
+import { tooLarge } from '../lint/input.js';
+
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -11,11 +14,21 @@ export function processIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-/** All of stdin as UTF-8 (for `-` inputs). */
-export async function readStdin(io: Pick<CliIO, 'stdin'>): Promise<string> {
+/** All of stdin's bytes (for `-` inputs), refused past LIMITS.inputBytes. */
+export async function readStdin(io: Pick<CliIO, 'stdin'>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  let total = 0;
+  for await (const c of io.stdin) {
+    const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    total += b.length;
+    if (total > LIMITS.inputBytes) {
+      const stream = io.stdin as unknown as { destroy?: () => void };
+      if (typeof stream.destroy === 'function') stream.destroy();
+      throw tooLarge('<stdin>');
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** A command module: parses its own argv (after the subcommand name) and returns the exit code. */

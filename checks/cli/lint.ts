@@ -1,12 +1,13 @@
 /**
  * `linkerd-cert-guard lint [PATH|-]...`: the admission rules over manifests, for CI.
  */
-import { writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { packageVersion } from '../tool.js';
 import { Option } from 'commander';
 import { GuardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
-import { entriesOf, expandPaths, parseSource, readSource, type SourceFile } from '../lint/input.js';
+import { encodeText, entriesOf, expandPaths, parseSource, readSource, type LintEntry, type SourceFile } from '../lint/input.js';
+import { LIMITS } from '../limits.js';
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
 import { toJson, toJunitReport, toSarifReport, toText } from '../lint/format.js';
 import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
@@ -39,9 +40,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const config = configFromFlags(flags);
 
   const files = expandPaths(paths, io.cwd);
-  const stdinText = files.includes('-') ? await readStdin(io) : undefined;
-  const sources: SourceFile[] = files.map((f) => readSource(f, io.cwd, stdinText));
-  const lint = (srcs: readonly SourceFile[]): LintedObject[] => lintEntries(srcs.flatMap(entriesOf), config);
+  const stdin = files.includes('-') ? await readStdin(io) : undefined;
+  const sources: SourceFile[] = [];
+  let documents = 0;
+  for (const f of files) {
+    const source = readSource(f, io.cwd, stdin);
+    documents += source.slices.length;
+    if (documents > LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `lint reads at most ${LIMITS.documents} YAML documents in one run; ${f} goes past it`);
+    sources.push(source);
+  }
+  const lint = (srcs: readonly SourceFile[]): LintedObject[] => lintEntries(boundedEntries(srcs), config);
   let results = lint(sources);
 
   let repaired = 0;
@@ -50,13 +58,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const fixed = sources.map((s) => ({ source: s, ...fixSource(s, results) }));
     repaired = results.reduce((n, r) => n + (r.patch.length > 0 ? r.findings.filter((f) => f.fixable).length : 0), 0);
     if (flags.write) {
-      for (const f of fixed) if (f.changed) writeFileSync(f.source.path.startsWith('/') ? f.source.path : `${io.cwd}/${f.source.path}`, f.text);
+      await writeAll(fixed.filter((f) => f.changed), io.cwd);
     } else {
       const many = fixed.length > 1;
-      io.stdout.write(fixed.map((f) => (many ? `# Source: ${f.source.path}\n` : '') + f.text).join(many ? '---\n' : ''));
+      fixed.forEach((f, i) => {
+        if (many) io.stdout.write(`${i > 0 ? '---\n' : ''}# Source: ${f.source.path}\n`);
+        io.stdout.write(encodeText(f.text, { ...f.source.format, bom: f.source.format.bom && !many }));
+      });
     }
     // what remains after the repair decides the exit code
-    results = lint(fixed.map((f) => (f.changed ? parseSource(f.source.path, f.text) : f.source)));
+    results = lint(fixed.map((f) => (f.changed ? parseSource(f.source.path, f.text, f.source.format) : f.source)));
   }
 
   // with --fix (no --write) stdout carries the YAML, so the report goes to stderr
@@ -75,4 +86,46 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       out.write(toText(results, repaired, paletteFor(out, io.env)));
   }
   return exceeds(results, flags.failOn) ? 1 : 0;
+}
+
+/** Every entry of the sources, `kind: List` items included, bounded in count. */
+function boundedEntries(sources: readonly SourceFile[]): LintEntry[] {
+  const out: LintEntry[] = [];
+  for (const s of sources) {
+    for (const e of entriesOf(s)) {
+      if (out.length >= LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `lint reads at most ${LIMITS.documents} objects in one run; ${s.path} goes past it`);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/**
+ * `--write`: every file is checked before any is touched, so one read-only file among several
+ * leaves them all as they were, and the report names each one; then each is replaced atomically.
+ */
+async function writeAll(files: ReadonlyArray<{ source: SourceFile; text: string }>, cwd: string): Promise<void> {
+  const { unwritableReason, writeFileAtomic } = await import('../lint/write.js');
+  const full = (p: string): string => (isAbsolute(p) ? p : join(cwd, p));
+  const refused = files.flatMap((f) => {
+    const why = unwritableReason(full(f.source.path));
+    return why ? [`${f.source.path}: ${why}`] : [];
+  });
+  if (refused.length > 0) {
+    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `--write changed no file: cannot rewrite ${refused.join('; ')}`);
+  }
+  const failed: string[] = [];
+  const written: string[] = [];
+  for (const f of files) {
+    try {
+      writeFileAtomic(full(f.source.path), encodeText(f.text, f.source.format), f.source.path);
+      written.push(f.source.path);
+    } catch (e) {
+      failed.push((e as Error).message.replace(/^cannot write /, ''));
+    }
+  }
+  if (failed.length > 0) {
+    const done = written.length > 0 ? ` (rewritten: ${written.join(', ')})` : '';
+    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${failed.join('; ')}${done}`);
+  }
 }

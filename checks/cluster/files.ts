@@ -3,22 +3,19 @@
  * (--from PATH, a file, a directory of *.yaml/*.yml/*.json, or - for stdin; multi-document; `kind: List` flattened,
  * as `kubectl get -o yaml` writes it). Unreadable input is a GuardError: one line, exit 2.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
+import { loadAll, YAMLException } from 'js-yaml';
 import { GuardError } from '../errors.js';
+import { ALIAS_HINT, boundsViolation, LIMITS } from '../limits.js';
+import { decodeText, MANIFEST_LOAD_OPTIONS, readInputFile, splitDocuments } from '../lint/input.js';
 import type { Sourced } from '../identity/types.js';
 import { arr, isRecord } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 
+/** The one bounded reader every input goes through (no FIFO hang, no device read forever). */
 function readText(path: string, cwd: string, what: string): string {
-  try {
-    return readFileSync(resolve(cwd, path), 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code ?? 'unreadable';
-    throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${what} ${path}: ${why}`);
-  }
+  return decodeText(readInputFile(resolve(cwd, path), `${what} ${path}`)).text;
 }
 
 export function readPem(path: string, cwd: string, flag: string): Sourced {
@@ -41,21 +38,35 @@ function yamlFilesOf(path: string, cwd: string): string[] {
 }
 
 /** Every object in the YAML documents of `paths`, in order; `List` items flattened. */
-export function readObjects(paths: readonly string[], cwd: string, stdinText?: string): K8sObject[] {
+export function readObjects(paths: readonly string[], cwd: string, stdin?: Uint8Array): K8sObject[] {
   const out: K8sObject[] = [];
   for (const p of paths) {
     for (const file of p === '-' ? ['-'] : yamlFilesOf(p, cwd)) {
-      const text = file === '-' ? (stdinText ?? '') : readText(file, cwd, '--from');
+      const text = file === '-' ? decodeText(stdin ?? new Uint8Array()).text : readText(file, cwd, '--from');
+      const display = file === '-' ? '<stdin>' : file;
+      if (splitDocuments(text).length > LIMITS.documents) {
+        throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: more than ${LIMITS.documents} YAML documents`);
+      }
       let docs: unknown[];
       try {
         // js-yaml: the decoder the rest of the CLI already loaded; comments and positions are not needed here
         docs = [];
-        // CORE_SCHEMA: timestamps stay strings, as the API server serves them
-        loadAll(text, (d) => docs.push(d), { schema: CORE_SCHEMA });
+        // the manifest schema: timestamps stay strings, as the API server serves them; merge keys apply
+        loadAll(
+          text,
+          (d) => {
+            if (docs.length >= LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: more than ${LIMITS.documents} YAML documents`);
+            const broken = boundsViolation(d);
+            if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: document ${docs.length} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
+            docs.push(d);
+          },
+          MANIFEST_LOAD_OPTIONS,
+        );
       } catch (e) {
+        if (e instanceof GuardError) throw e;
         const line = e instanceof YAMLException ? e.mark.line + 1 : undefined;
         const reason = e instanceof YAMLException ? e.reason : e instanceof Error ? e.message : String(e);
-        throw new GuardError('LCG_YAML_SYNTAX', `${file === '-' ? '<stdin>' : file}${line ? `:${line}` : ''}: ${reason.split('\n')[0]}`);
+        throw new GuardError('LCG_YAML_SYNTAX', `${display}${line ? `:${line}` : ''}: ${reason.split('\n')[0]}`);
       }
       for (const d of docs) push(d, out);
     }

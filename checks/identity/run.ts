@@ -6,7 +6,7 @@ import { CATEGORY_CERT_MANAGER, CERT_MANAGER_CHECKS, linkerdCertificates } from 
 import { CATEGORY_DATA_PLANE, DATA_PLANE_CHECKS } from './data-plane.js';
 import { CATEGORY_ISSUER_CA, ISSUER_CA_CHECKS } from './issuer-ca.js';
 import { CATEGORY_LINKERD_IDENTITY, LINKERD_IDENTITY_CHECKS } from './linkerd.js';
-import { deriveState, type IdentityState } from './state.js';
+import { deriveState, proveIssuerKey, type IdentityState } from './state.js';
 import { CATEGORY_TRUST_BUNDLE, TRUST_BUNDLE_CHECKS } from './trust-bundle.js';
 import type { CheckDef, CheckReport, CheckResult, IdentitySnapshot, Verdict } from './types.js';
 
@@ -49,7 +49,7 @@ function judge(def: CheckDef<IdentityState>, category: string, v: Verdict): Chec
 }
 
 export async function runChecks(snap: IdentitySnapshot, categories: readonly Category[] = CATEGORIES): Promise<CheckReport> {
-  const st = deriveState(snap);
+  const st = await proveIssuerKey(deriveState(snap));
   const report: CheckReport = { success: true, results: [], categories: [] };
   for (const cat of categories) {
     if (!cat.applies(snap)) continue;

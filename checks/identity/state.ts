@@ -3,7 +3,7 @@
  * bundle. Parsing failures are kept as Linkerd-shaped messages for "certificate config is valid".
  */
 import { CertificateParseError, parseCertificate, type Certificate } from '../x509/certificate.js';
-import { decodePrivateKey, keyMatchesCertificate, KEY_MISMATCH, type DecodedKey } from '../x509/keys.js';
+import { decodePrivateKey, keyMatchesCertificate, KEY_MISMATCH, KEY_PROOF_FAILED, proveKeyPair, type DecodedKey } from '../x509/keys.js';
 import { describePemProblems, linkerdDecodeCertificates, scanPem, type PemBlock, type PemScan } from '../x509/pem.js';
 import type { IdentitySnapshot, Sourced } from './types.js';
 
@@ -94,6 +94,16 @@ export function deriveState(snap: IdentitySnapshot): IdentityState {
     const d = decodeCertificates({ text: s.text, from: s.name });
     st.anchorSecrets.push({ name: s.name, certs: d.certs });
   }
+  return st;
+}
+
+/**
+ * After Linkerd's public-half comparison, the proof it lacks: the issuer key must really sign for
+ * the issuer certificate (a signature made with it verifies). A key that fails is a config error.
+ */
+export async function proveIssuerKey(st: IdentityState): Promise<IdentityState> {
+  if (st.configError !== undefined || !st.key || !st.issuer || !st.snap.issuerKey) return st;
+  if (!(await proveKeyPair(st.snap.issuerKey.text, st.issuer))) st.configError = `${KEY_PROOF_FAILED} (${st.snap.issuerKey.from})`;
   return st;
 }
 

@@ -7,6 +7,8 @@ import { relatedIndex } from './related.js';
 import { arr, at, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
 import { setOp } from './patch.js';
 import { bundleTargetKeys } from './scope.js';
+import { clip, quote } from '../limits.js';
+import { hasPrivateKeyBlock } from '../x509/pem.js';
 
 export interface BundleSource {
   index: number;
@@ -61,7 +63,7 @@ export const bundleName: RuleDefinition = {
     if (name === ctx.config.bundleName || name === undefined) return [];
     return [{
       path: 'metadata.name',
-      message: `metadata.name is ${name}: trust-manager writes the ConfigMap under the Bundle's name, and Linkerd reads ${ctx.config.bundleName}. Name the Bundle ${ctx.config.bundleName}.`,
+      message: `metadata.name is ${clip(name)}: trust-manager writes the ConfigMap under the Bundle's name, and Linkerd reads ${ctx.config.bundleName}. Name the Bundle ${ctx.config.bundleName}.`,
     }];
   },
 };
@@ -105,7 +107,7 @@ export const targetKey: RuleDefinition = {
     }
     return [{
       path: 'spec.target.configMap.key',
-      message: `spec.target.configMap.key is ${cm.key === undefined ? 'unset' : JSON.stringify(cm.key)}: Linkerd reads its trust roots from key ${ctx.config.bundleKey}. Write \`key: ${ctx.config.bundleKey}\`.`,
+      message: `spec.target.configMap.key is ${cm.key === undefined ? 'unset' : quote(cm.key)}: Linkerd reads its trust roots from key ${ctx.config.bundleKey}. Write \`key: ${ctx.config.bundleKey}\`.`,
       patch: [setOp(ctx.object, ['spec', 'target', 'configMap', 'key'], ctx.config.bundleKey)],
     }];
   },
@@ -150,20 +152,32 @@ export const noPrivateKeys: RuleDefinition = {
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',
   repair: 'none: the request is denied',
-  rationale: "A Bundle copies its sources into every target namespace: sourcing tls.key would publish the CA's private key to every namespace it selects.",
+  rationale: "A Bundle copies its sources into every target namespace: sourcing tls.key, or pasting a key into an inLine source, would publish the CA's private key to every namespace it selects.",
   check(ctx) {
     const out: Violation[] = [];
     for (const s of bundleSources(ctx.object)) {
+      if (s.kind === 'inLine') {
+        // trust-manager copies inLine text verbatim: a key pasted there is published like tls.key
+        const inLine = at(ctx.object, ...s.path);
+        const texts = typeof inLine === 'string' ? [inLine] : arr(inLine).filter((x): x is string => typeof x === 'string');
+        if (texts.some(hasPrivateKeyBlock)) {
+          out.push({
+            path: dotted(s.path),
+            message: `${dotted(s.path)} holds a PRIVATE KEY block, and the Bundle would copy it into every target namespace. Remove the key and keep only the CA certificates; a published key must be rotated.`,
+          });
+        }
+        continue;
+      }
       if (s.kind !== 'secret' && s.kind !== 'configMap') continue;
       if (s.key !== undefined && isPrivateKeyKey(s.key)) {
         out.push({
           path: dotted([...s.path, 'key']),
-          message: `${dotted([...s.path, 'key'])} is ${s.key}: that is a private key, and the Bundle would copy it into every target namespace. Source the certificate instead (\`key: tls.crt\` or \`ca.crt\`).`,
+          message: `${dotted([...s.path, 'key'])} is ${clip(s.key)}: that is a private key, and the Bundle would copy it into every target namespace. Source the certificate instead (\`key: tls.crt\` or \`ca.crt\`).`,
         });
       } else if (s.includeAllKeys && s.kind === 'secret' && readsTlsSecret(ctx, s.name)) {
         out.push({
           path: dotted([...s.path, 'includeAllKeys']),
-          message: `${dotted([...s.path, 'includeAllKeys'])} reads every key of TLS Secret ${s.name ?? '(selected)'}, including tls.key, and would publish the CA's private key. Write \`key: tls.crt\` instead.`,
+          message: `${dotted([...s.path, 'includeAllKeys'])} reads every key of TLS Secret ${s.name === undefined ? '(selected)' : clip(s.name)}, including tls.key, and would publish the CA's private key. Write \`key: tls.crt\` instead.`,
         });
       }
     }
@@ -241,7 +255,7 @@ export const clusterScoped: RuleDefinition = {
     if (!isBundle(ctx.object) && !isClusterBundle(ctx.object)) return [];
     return [{
       path: 'metadata.namespace',
-      message: `metadata.namespace is ${namespaceOf(ctx.object)}, but a Bundle is cluster-scoped: sources are read only from the trust namespace (${ctx.config.trustNamespace}). Remove the namespace.`,
+      message: `metadata.namespace is ${clip(namespaceOf(ctx.object))}, but a Bundle is cluster-scoped: sources are read only from the trust namespace (${ctx.config.trustNamespace}). Remove the namespace.`,
       patch: [{ op: 'remove', path: '/metadata/namespace' }],
     }];
   },

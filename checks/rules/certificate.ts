@@ -10,6 +10,7 @@ import {
 } from './object.js';
 import { setOp } from './patch.js';
 import { anchorsOf } from './related.js';
+import { clip, quote } from '../limits.js';
 
 const ISSUER_AND_ANCHOR = ['identity-issuer', 'trust-anchor'] as const;
 
@@ -76,7 +77,7 @@ export const keyAlgorithm: RuleDefinition = {
       return [{
         path: 'spec.privateKey.algorithm',
         message: explicit
-          ? `spec.privateKey.algorithm is ${value}: Linkerd's identity issuer must use an ECDSA P-256 key, or identity fails with "issuer certificate must use ECDSA". Write \`algorithm: ECDSA\`.`
+          ? `spec.privateKey.algorithm is ${clip(value)}: Linkerd's identity issuer must use an ECDSA P-256 key, or identity fails with "issuer certificate must use ECDSA". Write \`algorithm: ECDSA\`.`
           : "spec.privateKey.algorithm is unset, so cert-manager generates an RSA key, which Linkerd's identity issuer rejects (\"must use ECDSA\"). Write `privateKey.algorithm: ECDSA`.",
         patch,
       }];
@@ -100,7 +101,7 @@ export const keyAlgorithm: RuleDefinition = {
     }
     return [{
       path: 'spec.privateKey.algorithm',
-      message: `spec.privateKey.algorithm is ${value}: Linkerd's trust anchor must be ECDSA P-256 or RSA 2048/4096 ("trust anchor must use ECDSA or RSA"). Write \`algorithm: ECDSA\`.`,
+      message: `spec.privateKey.algorithm is ${clip(value)}: Linkerd's trust anchor must be ECDSA P-256 or RSA 2048/4096 ("trust anchor must use ECDSA or RSA"). Write \`algorithm: ECDSA\`.`,
     }];
   },
 };
@@ -150,7 +151,7 @@ export const rotationPolicy: RuleDefinition = {
     }
     return [{
       path: 'spec.privateKey.rotationPolicy',
-      message: `spec.privateKey.rotationPolicy is ${JSON.stringify(v)}: cert-manager then renews ${who(ctx)} without a new key, so the CA key never rotates. Write \`rotationPolicy: Always\`.`,
+      message: `spec.privateKey.rotationPolicy is ${quote(v)}: cert-manager then renews ${who(ctx)} without a new key, so the CA key never rotates. Write \`rotationPolicy: Always\`.`,
       patch,
     }];
   },
@@ -171,13 +172,13 @@ export const certificateNamespace: RuleDefinition = {
       if (ns === ctx.config.linkerdNamespace) return [];
       return [{
         path: 'metadata.namespace',
-        message: `metadata.namespace is ${ns}: Linkerd reads its identity issuer Secret only from namespace ${ctx.config.linkerdNamespace}, so this Certificate would never be used. Create it in namespace ${ctx.config.linkerdNamespace}.`,
+        message: `metadata.namespace is ${clip(ns)}: Linkerd reads its identity issuer Secret only from namespace ${ctx.config.linkerdNamespace}, so this Certificate would never be used. Create it in namespace ${ctx.config.linkerdNamespace}.`,
       }];
     }
     if (ns === ctx.config.trustNamespace) return [];
     return [{
       path: 'metadata.namespace',
-      message: `metadata.namespace is ${ns}: trust-manager reads Secret sources only from its trust namespace ${ctx.config.trustNamespace}, so the Bundle cannot copy this anchor. Create it in namespace ${ctx.config.trustNamespace}.`,
+      message: `metadata.namespace is ${clip(ns)}: trust-manager reads Secret sources only from its trust namespace ${ctx.config.trustNamespace}, so the Bundle cannot copy this anchor. Create it in namespace ${ctx.config.trustNamespace}.`,
       severity: 'warning',
     }];
   },
@@ -195,7 +196,7 @@ export const secretName: RuleDefinition = {
     if (v === ctx.config.issuerName) return [];
     return [{
       path: 'spec.secretName',
-      message: `spec.secretName is ${v === undefined ? 'unset' : JSON.stringify(v)}: Linkerd reads the identity issuer only from Secret ${ctx.config.issuerName}. Write \`secretName: ${ctx.config.issuerName}\`.`,
+      message: `spec.secretName is ${v === undefined ? 'unset' : quote(v)}: Linkerd reads the identity issuer only from Secret ${ctx.config.issuerName}. Write \`secretName: ${ctx.config.issuerName}\`.`,
       patch: [setOp(ctx.object, ['spec', 'secretName'], ctx.config.issuerName)],
     }];
   },
@@ -225,7 +226,7 @@ export const usages: RuleDefinition = {
     if (ekus.length > 0 && !ekus.includes('server auth') && !ekus.includes('any')) {
       out.push({
         path: 'spec.usages',
-        message: `spec.usages sets extended key usages (${ekus.join(', ')}) without "server auth": Go's verifier in \`linkerd check\` then rejects the chain ("incompatible key usage"). Add \`- server auth\`.`,
+        message: `spec.usages sets extended key usages (${clip(ekus.join(', '))}) without "server auth": Go's verifier in \`linkerd check\` then rejects the chain ("incompatible key usage"). Add \`- server auth\`.`,
         patch: [{ op: 'add', path: '/spec/usages/-', value: 'server auth' }],
       });
     }
@@ -247,13 +248,13 @@ export const durations: RuleDefinition = {
     const duration = durRaw === undefined ? 90 * 24 * 3_600_000 : parseGoDuration(durRaw);
     const renewRaw = at(ctx.object, 'spec', 'renewBefore');
     if (durRaw !== undefined && duration === undefined) {
-      out.push({ path: 'spec.duration', message: `spec.duration ${JSON.stringify(durRaw)} is not a duration. Write e.g. \`duration: 48h\`.` });
+      out.push({ path: 'spec.duration', message: `spec.duration ${quote(durRaw)} is not a duration. Write e.g. \`duration: 48h\`.` });
       return out;
     }
     if (renewRaw !== undefined) {
       const renew = parseGoDuration(renewRaw);
       if (renew === undefined) {
-        out.push({ path: 'spec.renewBefore', message: `spec.renewBefore ${JSON.stringify(renewRaw)} is not a duration. Write e.g. \`renewBefore: 25h\`.` });
+        out.push({ path: 'spec.renewBefore', message: `spec.renewBefore ${quote(renewRaw)} is not a duration. Write e.g. \`renewBefore: 25h\`.` });
       } else if (duration !== undefined && renew >= duration) {
         out.push({
           path: 'spec.renewBefore',
@@ -294,7 +295,7 @@ export const signatureAlgorithm: RuleDefinition = {
     if (v === 'SHA256WithRSA' && rsaAnchor) return [];
     return [{
       path: 'spec.signatureAlgorithm',
-      message: `spec.signatureAlgorithm is ${JSON.stringify(v)}: Linkerd accepts only ECDSAWithSHA256${rsaAnchor ? ' or SHA256WithRSA' : ' (or SHA256WithRSA under an RSA anchor)'}. Write \`signatureAlgorithm: ECDSAWithSHA256\` or remove the field.`,
+      message: `spec.signatureAlgorithm is ${quote(v)}: Linkerd accepts only ECDSAWithSHA256${rsaAnchor ? ' or SHA256WithRSA' : ' (or SHA256WithRSA under an RSA anchor)'}. Write \`signatureAlgorithm: ECDSAWithSHA256\` or remove the field.`,
     }];
   },
 };
@@ -363,7 +364,7 @@ export const legacyApi: RuleDefinition = {
     }
     for (const f of legacyFields) patch.push({ op: 'remove' as const, path: `/spec/${f}` });
     const what = [
-      legacyVersion ? `apiVersion ${JSON.stringify(str(o.apiVersion))} is no longer served by cert-manager (removed in v1.7)` : '',
+      legacyVersion ? `apiVersion ${quote(str(o.apiVersion))} is no longer served by cert-manager (removed in v1.7)` : '',
       legacyFields.length ? `spec.${legacyFields.join('/')} ${legacyFields.length > 1 ? 'are' : 'is'} not a v1 field (the key would silently be RSA)` : '',
     ].filter(Boolean).join('; ');
     return [{

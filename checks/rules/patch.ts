@@ -13,8 +13,10 @@ export function setOp(root: unknown, path: Array<string | number>, value: unknow
   for (let i = 0; i < path.length; i++) {
     const seg = path[i] as string | number;
     const isLast = i === path.length - 1;
-    if (!isRecord(cur) && !Array.isArray(cur)) {
-      // parent is missing or not a container: replace it whole (i > 0 always holds here)
+    if (!isRecord(cur) && !(Array.isArray(cur) && typeof seg === 'number')) {
+      // parent is missing, not a container, or a list where a mapping is wanted (`spec: []`):
+      // replace it whole, since a field added into a list is a patch the API server cannot apply
+      // (i > 0 always holds here: the object itself is a mapping)
       return { op: 'replace', path: pointer(path.slice(0, i)), value: nest(path.slice(i), value) };
     }
     const has = Array.isArray(cur) ? typeof seg === 'number' && seg < cur.length : Object.prototype.hasOwnProperty.call(cur, seg);

@@ -6,6 +6,7 @@ import type { RuleDefinition, Violation } from './types.js';
 import { at, isClusterIssuer, isIssuer, namespaceOf, pointer, str, labelsOf } from './object.js';
 import { bundleSources } from './bundle.js';
 import { certificatesWithRole, relatedIndex, resolveIssuerRef } from './related.js';
+import { clip } from '../limits.js';
 
 export const issuerRef: RuleDefinition = {
   id: 'setup/issuer-ref',
@@ -25,12 +26,12 @@ export const issuerRef: RuleDefinition = {
       if (ref.kind === 'ClusterIssuer' || isClusterIssuer(other)) {
         out.push({
           path: 'spec.issuerRef.kind',
-          message: `spec.issuerRef names ${ref.kind} ${ref.name}, but ${ref.name} is ${isClusterIssuer(other) ? 'a ClusterIssuer' : `an Issuer in namespace ${namespaceOf(other) ?? '(unset)'}`}. Write \`kind: ${isClusterIssuer(other) ? 'ClusterIssuer' : 'Issuer'}\`${isIssuer(other) ? ` and keep both in namespace ${namespaceOf(other) ?? ''}` : ''}.`,
+          message: `spec.issuerRef names ${clip(ref.kind)} ${clip(ref.name)}, but ${clip(ref.name)} is ${isClusterIssuer(other) ? 'a ClusterIssuer' : `an Issuer in namespace ${namespaceOf(other) ?? '(unset)'}`}. Write \`kind: ${isClusterIssuer(other) ? 'ClusterIssuer' : 'Issuer'}\`${isIssuer(other) ? ` and keep both in namespace ${namespaceOf(other) ?? ''}` : ''}.`,
         });
       } else {
         out.push({
           path: 'spec.issuerRef.name',
-          message: `spec.issuerRef names Issuer ${ref.name}, but that Issuer is in namespace ${namespaceOf(other) ?? '(unset)'} and an Issuer only serves its own namespace (${namespaceOf(ctx.object) ?? '(unset)'}). Use a ClusterIssuer or create the Issuer in ${namespaceOf(ctx.object) ?? ctx.config.linkerdNamespace}.`,
+          message: `spec.issuerRef names Issuer ${clip(ref.name)}, but that Issuer is in namespace ${namespaceOf(other) ?? '(unset)'} and an Issuer only serves its own namespace (${namespaceOf(ctx.object) ?? '(unset)'}). Use a ClusterIssuer or create the Issuer in ${namespaceOf(ctx.object) ?? ctx.config.linkerdNamespace}.`,
         });
       }
       return out;
@@ -43,7 +44,7 @@ export const issuerRef: RuleDefinition = {
       if (writerNs !== undefined && writerNs !== ctx.config.clusterResourceNamespace) {
         out.push({
           path: 'spec.issuerRef.name',
-          message: `ClusterIssuer ${ref.name} reads CA Secret ${secret} from cert-manager's cluster resource namespace ${ctx.config.clusterResourceNamespace}, but the Certificate writing it is in ${writerNs}. Move the anchor Certificate to ${ctx.config.clusterResourceNamespace}.`,
+          message: `ClusterIssuer ${clip(ref.name)} reads CA Secret ${clip(secret)} from cert-manager's cluster resource namespace ${ctx.config.clusterResourceNamespace}, but the Certificate writing it is in ${writerNs}. Move the anchor Certificate to ${ctx.config.clusterResourceNamespace}.`,
         });
       }
     }

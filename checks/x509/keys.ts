@@ -4,7 +4,7 @@
  * parsing: the result carries the public key parameters, never the private scalar or exponent,
  * so nothing downstream can print key material.
  */
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import type { Certificate } from './certificate.js';
 import { scanPem } from './pem.js';
 
@@ -91,3 +91,35 @@ export function keyMatchesCertificate(key: DecodedKey, cert: Certificate): boole
 }
 
 export const KEY_MISMATCH = 'tls: Public and private key do not match';
+
+export const KEY_PROOF_FAILED = 'tls: the private key does not sign for the certificate: a signature made with it fails to verify with the certificate\'s public key (the private part of the key is corrupt or belongs to another key)';
+
+/**
+ * The real proof that `keyText` is the private half of `cert`'s key: sign a fresh random challenge
+ * with it and verify the signature with the certificate's public key, both through WebCrypto.
+ * Comparing public halves (Linkerd's check) accepts a key whose private scalar is corrupted but
+ * whose embedded public key is intact; every signature made with such a key fails. The private key
+ * is imported as non-extractable and never leaves this function. Resolves false on any failure.
+ */
+export async function proveKeyPair(keyText: string, cert: Certificate): Promise<boolean> {
+  const first = scanPem(keyText).blocks[0];
+  const format = first ? FORMATS[first.type] : undefined;
+  if (!first || !format) return false;
+  try {
+    const pkcs8 = createPrivateKey({ key: Buffer.from(first.der), format: 'der', type: format }).export({ format: 'der', type: 'pkcs8' });
+    const half = certificatePublicHalf(cert);
+    if (!half) return false;
+    const algorithm =
+      half.kind === 'EC'
+        ? { import: { name: 'ECDSA', namedCurve: half.curve ?? 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } }
+        : { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } };
+    const subtle = webcrypto.subtle;
+    const priv = await subtle.importKey('pkcs8', pkcs8, algorithm.import, false, ['sign']);
+    const pub = await subtle.importKey('spki', Buffer.from(cert.spki), algorithm.import, false, ['verify']);
+    const challenge = randomBytes(32);
+    const signature = await subtle.sign(algorithm.sign, priv, challenge);
+    return await subtle.verify(algorithm.sign, pub, signature, challenge);
+  } catch {
+    return false;
+  }
+}

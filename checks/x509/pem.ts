@@ -38,6 +38,19 @@ const END = /^-----END ([^-]*)-----[ \t\r]*$/;
 const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}$/;
 const HEADER = /^[A-Za-z0-9-]+:/;
 
+/**
+ * Whether `text` holds a private key block (`PRIVATE KEY`, `EC PRIVATE KEY`, `RSA PRIVATE KEY`,
+ * `ENCRYPTED PRIVATE KEY`, `OPENSSH PRIVATE KEY`...), well-formed or not: any such BEGIN line
+ * counts, since a broken key is still a leaked key. Says nothing about the key's bytes.
+ */
+export function hasPrivateKeyBlock(text: string): boolean {
+  for (const line of text.split('\n')) {
+    const m = BEGIN.exec(line.trimStart());
+    if (m && /PRIVATE KEY/.test(m[1] ?? '')) return true;
+  }
+  return false;
+}
+
 export function scanPem(text: string): PemScan {
   const blocks: PemBlock[] = [];
   const problems: PemProblem[] = [];

@@ -61,3 +61,29 @@ console.log(`documents: ${DOCS} (${(text.length / 1024).toFixed(0)} KiB)`);
 console.log(`node -e 0: ${node0.toFixed(1)} ms; lint -o json (whole CLI): ${whole.toFixed(1)} ms; beyond start-up: ${beyond.toFixed(1)} ms`);
 console.log(`lint throughput beyond start-up: ${rate.toFixed(0)} documents/s (goal >= 10000) ${rate >= 10000 ? 'PASS' : 'FAIL'}`);
 console.log(`in-process parse+judge+report: ${median(inproc).toFixed(1)} ms = ${inprocRate.toFixed(0)} documents/s`);
+
+// --fix on 20,000 documents that each need a repair (issue 12: was 277 s and 763 MB, quadratic in
+// the number of documents). Goal: linear, under 30 s and 400 MB peak on this machine.
+const FIX_DOCS = 20_000;
+const fixParts: string[] = [];
+for (let i = 0; i < FIX_DOCS; i++) {
+  fixParts.push(`apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: anchor-${i}\n  namespace: cert-manager\n  labels: {linkerd-cert-guard.io/role: trust-anchor}\nspec:\n  secretName: linkerd-trust-anchor\n  isCA: true\n  commonName: root.linkerd.cluster.local\n  issuerRef: {kind: Issuer, name: root}\n  privateKey:\n    algorithm: ECDSA\n`);
+}
+const fixFile = join(dir, 'fix.yaml');
+writeFileSync(fixFile, fixParts.join('---\n'));
+function fixRun(n: number): { ms: number; rssMb: number } {
+  const f = join(dir, `fix-${n}.yaml`);
+  writeFileSync(f, fixParts.slice(0, n).join('---\n'));
+  const t0 = process.hrtime.bigint();
+  // /usr/bin/time is not everywhere; the child reports its own peak RSS (maxRSS) on exit
+  const r = spawnSync(process.execPath, ['-e', `process.on('exit', () => process.stderr.write('\\nRSS ' + process.resourceUsage().maxRSS + '\\n')); process.argv = [process.argv[0], ${JSON.stringify(cli)}, 'lint', '--fix', '-o', 'json', ${JSON.stringify(f)}]; import(${JSON.stringify(cli)});`], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const rss = Number(/RSS (\d+)/.exec(r.stderr.toString())?.[1] ?? NaN) / 1024;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`lint --fix failed: ${r.stderr.toString()}`);
+  return { ms, rssMb: rss };
+}
+const fix5k = fixRun(FIX_DOCS / 4);
+const fix20k = fixRun(FIX_DOCS);
+const growth = fix20k.ms / fix5k.ms;
+console.log(`lint --fix: ${FIX_DOCS / 4} documents ${(fix5k.ms / 1000).toFixed(1)} s, ${FIX_DOCS} documents ${(fix20k.ms / 1000).toFixed(1)} s (x${growth.toFixed(1)} for x4 documents: ${growth < 6 ? 'linear' : 'super-linear'}), peak RSS ${fix20k.rssMb.toFixed(0)} MB`);
+console.log(`lint --fix goal (20,000 documents < 30 s, < 400 MB, linear): ${fix20k.ms < 30_000 && fix20k.rssMb < 400 && growth < 6 ? 'PASS' : 'FAIL'}`);

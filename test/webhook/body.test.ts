@@ -47,7 +47,7 @@ t.test('malformed JSON: 400 without quoting the body', async (t) => {
   t.same(r, { ok: false, status: 400, error: 'malformed JSON: the body is not a JSON document' });
 });
 
-t.test('too large: 413 whether declared or streamed, after the body is read', async (t) => {
+t.test('too large: 413 whether declared or streamed, answered without reading the rest', async (t) => {
   const big = 'x'.repeat(2048);
   t.same(await roundTrip(t, (p) => post(p, big)), { ok: false, status: 413, error: 'request body exceeds 1024 bytes' }, 'content-length');
   t.same(
@@ -61,4 +61,10 @@ t.test('too large: 413 whether declared or streamed, after the body is read', as
 t.test('compressed bodies are refused', async (t) => {
   const r = await roundTrip(t, (p) => post(p, 'xx', { 'content-encoding': 'gzip' }));
   t.same(r, { ok: false, status: 415, error: 'unsupported content-encoding "gzip"' });
+});
+
+t.test('nesting past the depth bound: 400 naming the bound, whatever the depth', async (t) => {
+  const deep = (n: number): string => `${'['.repeat(n)}1${']'.repeat(n)}`;
+  t.same(await roundTrip(t, (p) => post(p, deep(100_000)), 1024 * 1024), { ok: false, status: 400, error: 'request body is nested deeper than 100 levels' });
+  t.same(await roundTrip(t, (p) => post(p, deep(50)), 1024 * 1024), { ok: true, value: JSON.parse(deep(50)) as unknown });
 });

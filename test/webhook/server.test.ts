@@ -357,3 +357,138 @@ t.test('startup failures are one-line GuardErrors', async (t) => {
     { code: 'LCG_USAGE', message: `cannot listen on 127.0.0.1:${server.port}: EADDRINUSE` },
   );
 });
+
+/** Raw TLS: what the server writes back to a request that is only partly sent. */
+function rawExchange(port: number, head: string, o: { body?: Buffer; waitMs?: number } = {}): Promise<{ reply: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca });
+    let reply = '';
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      s.destroy();
+      resolve({ reply, ms: Date.now() - started });
+    };
+    s.on('secureConnect', () => {
+      s.write(head);
+      if (o.body) s.write(o.body);
+    });
+    s.on('data', (c: Buffer) => {
+      reply += c.toString();
+      if (/\r\n\r\n[\s\S]*\}/.test(reply) || /^HTTP\/1\.1 100 /.test(reply)) done();
+    });
+    s.on('close', done);
+    s.on('error', (e) => (settled ? undefined : reject(e)));
+    setTimeout(done, o.waitMs ?? 5000).unref();
+  });
+}
+
+t.test('hostile input: bounded answers at once, never a 5xx, and the server stays up', async (t) => {
+  const { server } = await start(t);
+  const limit = DEFAULTS.bodyLimitBytes;
+  const good = JSON.stringify(reviewOf(workload, { uid: 'still-up' }));
+  const stillServing = async (why: string): Promise<void> => {
+    t.equal((await call(server.port, '/validate', { body: good, ca })).status, 200, `still serving after ${why}`);
+  };
+
+  // a declared 100 MB body: 413 before a byte of it is sent, and the connection closes
+  const declared = await rawExchange(server.port, `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n`);
+  t.match(declared.reply, /^HTTP\/1\.1 413 /, 'declared 100 MB: 413');
+  t.match(declared.reply, /connection: close/i);
+  t.ok(declared.ms < 2000, `answered in ${declared.ms} ms, without waiting for the body`);
+
+  // Expect: 100-continue with an oversized declared body: no go-ahead, a 413
+  const expect = await rawExchange(server.port, `POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n`);
+  t.notMatch(expect.reply, /100 Continue/, 'no 100 Continue for an oversized body');
+  t.match(expect.reply, /^HTTP\/1\.1 413 /);
+  // ...and a body within the limit still gets its go-ahead
+  const small = await rawExchange(server.port, `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${good.length}\r\n\r\n`);
+  t.match(small.reply, /^HTTP\/1\.1 100 Continue/, 'a small body gets 100 Continue');
+
+  // a chunked body that passes the limit and then stalls: 413 at once, not a 408 after requestTimeout
+  const chunk = Buffer.alloc(limit + 1024, 0x20);
+  const stalled = await rawExchange(server.port, `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`, {
+    body: Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]),
+  });
+  t.match(stalled.reply, /^HTTP\/1\.1 413 /, 'stalled oversized body: 413');
+  t.ok(stalled.ms < 3000, `answered in ${stalled.ms} ms`);
+  await stillServing('oversized bodies');
+
+  // nesting 5,000 deep in a field a rule quotes: a 400, not a stack overflow and a 500
+  // (written as text: JSON.stringify itself cannot go that deep)
+  const deep = `${'['.repeat(5000)}"x"${']'.repeat(5000)}`;
+  for (const field of ['secretName', 'duration']) {
+    const o = structuredClone(issuer002) as K8sObject & { spec: Record<string, unknown> };
+    o.spec[field] = '<deep>';
+    const r = await call(server.port, '/validate', { body: JSON.stringify(reviewOf(o)).replace('"<deep>"', deep), ca });
+    t.equal(r.status, 400, `${field} 5,000 deep: 400`);
+    t.same(r.json, { error: 'request body is nested deeper than 100 levels' });
+  }
+  await stillServing('deep nesting');
+
+  // spec as an array: the repair replaces it, a patch the API server can apply
+  const arraySpec = { ...structuredClone(issuer002), spec: [] } as K8sObject;
+  const mutated = await call(server.port, '/mutate', { body: JSON.stringify(reviewOf(arraySpec)), ca });
+  t.equal(mutated.status, 200);
+  const ops = patchOf(mutated);
+  t.ok(ops.length > 0, 'repaired');
+  const applied = fjp.applyPatch(structuredClone(arraySpec), ops as fjp.Operation[], true, false).newDocument as unknown as { spec: Record<string, unknown> };
+  t.equal(applied.spec.isCA, true, 'the patch applies and spec is a mapping');
+
+  // a Bundle with 5,000 tls.key sources and an inLine key: a bounded denial with no key bytes
+  const keyBody = 'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZZYRTBnVJk5ZQEGG0ZcMAaXoAoGCCqGSM49';
+  const bundle = {
+    apiVersion: 'trust.cert-manager.io/v1alpha1',
+    kind: 'Bundle',
+    metadata: { name: 'linkerd-identity-trust-roots' },
+    spec: {
+      sources: [
+        { inLine: `-----BEGIN EC PRIVATE KEY-----\n${keyBody}\n-----END EC PRIVATE KEY-----\n` },
+        ...Array.from({ length: 5000 }, (_, i) => ({ secret: { name: `s${i}-${'n'.repeat(200)}`, key: 'tls.key' } })),
+      ],
+      target: { configMap: { key: 'ca-bundle.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } },
+    },
+  };
+  const denied = await call(server.port, '/validate', { body: JSON.stringify(reviewOf(bundle as K8sObject)), ca });
+  t.equal(denied.status, 200);
+  const response = admission(denied).response;
+  t.equal(response.allowed, false);
+  const message = response.status?.message ?? '';
+  t.ok(Buffer.byteLength(message) <= 4096, `status.message is ${Buffer.byteLength(message)} bytes`);
+  t.match(message, /spec\.sources\[0\]\.inLine holds a PRIVATE KEY block/, 'the inLine key is named first');
+  t.match(message, /\.\.\. and \d+ more; run linkerd-cert-guard lint for all$/);
+  t.notOk(denied.text.includes(keyBody.slice(0, 16)), 'no key byte in the response');
+  t.ok(denied.text.length < 16 * 1024, `response ${denied.text.length} bytes`);
+
+  // 200 unique kinds: the kind label stays within its fixed set
+  const before = (await metricsText(server.metricsPort)).length;
+  for (let i = 0; i < 200; i++) {
+    const review = reviewOf(workload);
+    review.request.kind.kind = `Kind${i}${'k'.repeat(100)}`;
+    t.equal((await call(server.port, '/validate', { body: JSON.stringify(review), ca })).status, 200, 'unique kind: 200', { diagnostic: false });
+  }
+  const metrics = await metricsText(server.metricsPort);
+  const kinds = new Set([...metrics.matchAll(/^linkerd_cert_guard_admission_requests_total\{[^}]*kind="([^"]*)"/gm)].map((m) => m[1]));
+  t.same([...kinds].filter((k) => k !== '' && !['Certificate', 'Bundle', 'ClusterBundle', 'Issuer', 'ClusterIssuer', 'Namespace', 'other'].includes(k as string)), [], `kind labels: ${[...kinds].join(', ')}`);
+  t.ok(metrics.length - before < 2048, `/metrics grew by ${metrics.length - before} bytes for 200 unique kinds`);
+  await stillServing('everything above');
+});
+
+t.test('clients still uploading oversized bodies read their 413 instead of a reset', async (t) => {
+  const { server } = await start(t);
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  t.teardown(() => agent.destroy());
+  const body = Buffer.alloc(DEFAULTS.bodyLimitBytes + 512 * 1024, 0x20);
+  const outcomes = await Promise.all(
+    Array.from({ length: 24 }, () =>
+      call(server.port, '/validate', { body, ca, agent }).then(
+        (x) => String(x.status),
+        (e: NodeJS.ErrnoException) => e.code ?? e.message,
+      ),
+    ),
+  );
+  t.same(outcomes, Array(24).fill('413'), `outcomes: ${outcomes.join(', ')}`);
+  t.equal((await call(server.port, '/healthz', { ca })).status, 200);
+});

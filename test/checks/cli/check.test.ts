@@ -157,3 +157,26 @@ t.test('the built CLI as a subprocess: exit codes', async (t) => {
   t.equal(nocluster.status, 2, 'live mode without any kubeconfig');
   t.match(nocluster.stderr, /^linkerd-cert-guard: no kubeconfig found \(KUBECONFIG, ~\/\.kube\/config, in-cluster\): pass --kubeconfig, or check files with --from/);
 });
+
+t.test('an issuer key whose private scalar is corrupted (public key intact) fails the config check', async (t) => {
+  const chain = await makeLinkerdChain();
+  const dir = mkdtempSync(join(tmpdir(), 'lcg-check-key-'));
+  const der = Buffer.from(keyPem(chain.issuer.key, 'sec1').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  der[7 + 10] = (der[7 + 10] ?? 0) ^ 0x5a; // inside the 32-byte scalar of SEC1's `30 77 02 01 01 04 20 <d>`
+  const pemText = `-----BEGIN EC PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END EC PRIVATE KEY-----\n`;
+  writeFileSync(join(dir, 'i.crt'), chain.issuer.pem);
+  writeFileSync(join(dir, 'i.key'), pemText);
+  writeFileSync(join(dir, 'good.key'), keyPem(chain.issuer.key, 'sec1'));
+  writeFileSync(join(dir, 'a.crt'), chain.anchor.pem);
+  const good = io();
+  t.equal(await run(['--issuer-cert', join(dir, 'i.crt'), '--issuer-key', join(dir, 'good.key'), '--trust-anchors', join(dir, 'a.crt'), '-o', 'json'], good.io), 0, 'the intact key passes');
+  const bad = io();
+  t.equal(await run(['--issuer-cert', join(dir, 'i.crt'), '--issuer-key', join(dir, 'i.key'), '--trust-anchors', join(dir, 'a.crt'), '-o', 'json'], bad.io), 1);
+  const report = JSON.parse(bad.out()) as { categories: Array<{ checks: Array<{ description: string; result: string; error?: string }> }> };
+  const config = report.categories[0]?.checks[0];
+  t.equal(config?.description, 'certificate config is valid');
+  t.equal(config?.result, 'error');
+  t.match(config?.error, /^tls: the private key does not sign for the certificate/);
+  const keyBody = pemText.split('\n')[1] as string;
+  t.notOk(bad.out().includes(keyBody.slice(0, 20)), 'no key byte in the report');
+});

@@ -129,7 +129,7 @@ t.test('a YAML syntax error is exit 2 with file:line: reason', async (t) => {
   t.equal(r.stderr.split('\n').length, 2, 'one line');
   const missing = await runInProcess(['lint', join(dir, 'nope.yaml')]);
   t.equal(missing.code, 2);
-  t.match(missing.stderr, /cannot read .*nope\.yaml: ENOENT/);
+  t.match(missing.stderr, /cannot read .*nope\.yaml: no such file or directory/);
   const none = await runInProcess(['lint']);
   t.equal(none.code, 2);
   t.match(none.stderr, /needs at least one PATH/);

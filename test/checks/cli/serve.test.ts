@@ -34,7 +34,7 @@ t.test('usage errors and unreadable TLS files: one line, exit 2', async (t) => {
     [['--tls-dir', tlsDir, '--metrics-listen', '1.2.3.4:99999'], /--metrics-listen must be HOST:PORT/],
     [['--tls-dir', tlsDir, '--drain-delay', 'soon'], /--drain-delay must be a number of seconds between 0 and 3600, got 'soon'\n$/],
     [['--tls-dir', tlsDir, '--mode', 'block'], /option '--mode <mode>' argument 'block' is invalid. Allowed choices are enforce, repair, audit/],
-    [['--tls-dir', tlsDir, '--config', join(empty, 'missing.yaml')], /^linkerd-cert-guard: cannot read config .*missing\.yaml: ENOENT\n$/],
+    [['--tls-dir', tlsDir, '--config', join(empty, 'missing.yaml')], /^linkerd-cert-guard: cannot read config .*missing\.yaml: no such file\n$/],
     [['--tls-dir', tlsDir, '--trust-domain', 'Not A Domain'], /invalid configuration: trustDomain/],
     [['--tls-dir', tlsDir, '--bogus'], /unknown option '--bogus'/],
     [['--tls-dir', tlsDir, 'extra'], /too many arguments|excess/i],

@@ -11,6 +11,7 @@ import { RULES, RULE_IDS } from '../../../checks/rules/catalogue.js';
 import { applyPatch, judge, repairPatch } from '../../../checks/rules/engine.js';
 import type { K8sObject } from '../../../checks/rules/types.js';
 import { validateBundle, validateCertificate } from '../../helpers/crd.js';
+import { keyPem, makeKeyPair, selfSigned } from '../../helpers/pki.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are mutated freely
 
@@ -21,6 +22,10 @@ const anchor = (): Obj => find('Certificate', 'linkerd-trust-anchor');
 const bundle = (): Obj => find('Bundle', 'linkerd-identity-trust-roots');
 const namespace = (): Obj => find('Namespace', 'linkerd');
 const clusterIssuer = (): Obj => find('ClusterIssuer', 'linkerd-identity-issuer');
+// made at test time: a CA certificate and a private key to paste into inLine sources
+const inLineKeyPair = await makeKeyPair('P-256');
+const inLineCa = (await selfSigned(inLineKeyPair, { cn: 'extra root', isCA: true })).pem;
+const inLineKey = keyPem(inLineKeyPair, 'sec1');
 
 interface Case {
   rule: string;
@@ -97,6 +102,8 @@ const cases: Case[] = [
   { rule: 'bundle/no-private-keys', name: 'source reads tls.key', object: () => { const o = bundle(); o.spec.sources[0].secret.key = 'tls.key'; return o; }, path: 'spec.sources[0].secret.key', fixable: false },
   { rule: 'bundle/no-private-keys', name: 'includeAllKeys on the anchor Secret', object: () => { const o = bundle(); o.spec.sources[1].secret = { name: 'linkerd-previous-anchor', includeAllKeys: true }; return o; }, path: 'spec.sources[1].secret.includeAllKeys', fixable: false },
   { rule: 'bundle/no-private-keys', name: 'includeAllKeys on a known non-TLS Secret', object: () => { const o = bundle(); o.spec.sources[1].secret = { name: 'extra-roots', includeAllKeys: true }; return o; }, related: () => [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'extra-roots', namespace: 'cert-manager' }, type: 'Opaque', data: { 'roots.pem': '' } }] },
+  { rule: 'bundle/no-private-keys', name: 'inLine source holding a private key', object: () => { const o = bundle(); o.spec.sources.push({ inLine: `${inLineCa}${inLineKey}` }); return o; }, path: 'spec.sources[2].inLine', fixable: false },
+  { rule: 'bundle/no-private-keys', name: 'inLine source holding only a certificate', object: () => { const o = bundle(); o.spec.sources.push({ inLine: inLineCa }); return o; } },
   // bundle/no-default-cas
   { rule: 'bundle/no-default-cas', name: 'useDefaultCAs source', object: () => { const o = bundle(); o.spec.sources.push({ useDefaultCAs: true }); return o; }, path: 'spec.sources[2].useDefaultCAs', fixable: true },
   { rule: 'bundle/no-default-cas', name: 'useDefaultCAs as the only source', object: () => { const o = bundle(); o.spec.sources = [{ useDefaultCAs: true }]; return o; }, path: 'spec.sources[0].useDefaultCAs', fixable: false },
@@ -214,4 +221,14 @@ t.test('the CRD validators reject what the CRDs reject (so the schema assertions
   const b = bundle();
   b.spec.sources = [];
   t.notOk(validateBundle()(b), 'sources needs at least one item');
+});
+
+t.test('an inLine private key is found without any of its bytes in the finding', async (t) => {
+  const o = bundle();
+  o.spec.sources.push({ inLine: `${inLineCa}${inLineKey}` });
+  const { findings } = judge(o as K8sObject, resolveConfig(), { lint: false });
+  const f = findings.find((x) => x.rule === 'bundle/no-private-keys');
+  t.ok(f, 'found');
+  const keyLines = inLineKey.split('\n').filter((l) => l && !l.startsWith('-----'));
+  for (const line of keyLines) t.notOk(JSON.stringify(findings).includes(line.slice(0, 16)), 'no key byte in any finding');
 });

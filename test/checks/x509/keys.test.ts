@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseCertificate } from '../../../checks/x509/certificate.js';
-import { decodePrivateKey, keyMatchesCertificate } from '../../../checks/x509/keys.js';
+import { decodePrivateKey, keyMatchesCertificate, proveKeyPair } from '../../../checks/x509/keys.js';
 import { scanPem } from '../../../checks/x509/pem.js';
 import { keyPem, makeKeyPair, selfSigned, toPem } from '../../helpers/pki.js';
 
@@ -53,4 +53,28 @@ t.test('decoded keys carry no private member', async (t) => {
   const k = decodePrivateKey(keyPem(ec, 'sec1'));
   const jwk = (await import('node:crypto')).createPrivateKey(keyPem(ec)).export({ format: 'jwk' }) as { d: string };
   t.notMatch(JSON.stringify(k), jwk.d);
+});
+
+/** SEC1 `30 77 02 01 01 04 20 <d: 32 bytes> ...`: flip one byte of the private scalar d, leave the public key alone. */
+function corruptScalar(sec1Pem: string): string {
+  const der = Buffer.from(scanPem(sec1Pem).blocks[0]!.der);
+  if (der[5] !== 0x04 || der[6] !== 0x20) throw new Error('unexpected SEC1 layout');
+  der[7 + 10] = (der[7 + 10] ?? 0) ^ 0x5a;
+  return toPem('EC PRIVATE KEY', der);
+}
+
+t.test('proveKeyPair: a real signature, so a corrupted private scalar with an intact public key fails', async (t) => {
+  const ec = await makeKeyPair('P-256');
+  const rsa = await makeKeyPair('RSA-2048');
+  const ecCert = parseCertificate((await selfSigned(ec, { cn: 'e' })).der);
+  const rsaCert = parseCertificate((await selfSigned(rsa, { cn: 'r' })).der);
+  for (const format of ['sec1', 'pkcs8'] as const) t.equal(await proveKeyPair(keyPem(ec, format), ecCert), true, `EC ${format} signs for its certificate`);
+  for (const format of ['pkcs1', 'pkcs8'] as const) t.equal(await proveKeyPair(keyPem(rsa, format), rsaCert), true, `RSA ${format} signs for its certificate`);
+  t.equal(await proveKeyPair(keyPem(ec), rsaCert), false, 'another key');
+  t.equal(await proveKeyPair(keyPem(await makeKeyPair('P-256')), ecCert), false, 'another EC key');
+  const corrupted = corruptScalar(keyPem(ec, 'sec1'));
+  const decoded = decodePrivateKey(corrupted);
+  t.ok(decoded.ok && keyMatchesCertificate(decoded.key, ecCert), 'the public halves still match: the old check accepted it');
+  t.equal(await proveKeyPair(corrupted, ecCert), false, 'but its signatures do not verify');
+  t.equal(await proveKeyPair('not pem', ecCert), false);
 });
