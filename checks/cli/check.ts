@@ -156,7 +156,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .option('--trust-bundle <file>', 'the trust bundle PEM proxies load (ca-bundle.crt)')
       .option('--proxy [bool]', "also compare the data-plane proxies' trust anchors with the bundle", parseBool('--proxy'))
       .option('--namespace <ns>', 'with --proxy: only the meshed pods of this namespace (default: all namespaces)')
-      .option('--api-addr <host:port>', "talk to this Kubernetes API server instead of the kubeconfig cluster's")
+      .option('--api-addr <host:port>', "read from this Kubernetes API server instead of the kubeconfig cluster's, with the same credentials (as linkerd's --api-addr, mostly for testing)")
       .option('--as <user>', 'impersonate this user (as kubectl --as)')
       .option('--as-group <group>', 'impersonate this group (repeatable; `[]` means none, as the linkerd CLI forwards it)', collectGroups, [] as string[])
       .addOption(new Option('--wait <duration>', 'retry transient Kubernetes API errors for up to this long (e.g. 5m0s; default 0: no retry)').argParser(parseGoDuration).default(0, '0'))
@@ -177,7 +177,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new GuardError('LCG_USAGE', '--kubeconfig/--context/--api-addr/--as/--as-group read a live cluster; they cannot be combined with --from or PEM files');
   }
   const proxy = flags.proxy === true;
-  if (flags.namespace !== undefined && !proxy) throw new GuardError('LCG_USAGE', '--namespace limits the pods --proxy compares: give --proxy too');
+  // --namespace without --proxy has no effect, as in `linkerd check`, which forwards it either way
 
   // Which clusters: one (the default), several contexts, or several named --from sets.
   let clusters: ClusterInput[];

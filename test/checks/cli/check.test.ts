@@ -181,7 +181,6 @@ t.test('linkerd check extension: _extension-metadata and the forwarded flag valu
   for (const [args, line] of [
     [['--wait=forever'], "option '--wait <duration>' argument 'forever' is invalid. --wait expects a duration such as 5m0s or 30s"],
     [['--proxy=maybe'], "option '--proxy [bool]' argument 'maybe' is invalid. --proxy expects true or false"],
-    [['--namespace=apps'], '--namespace limits the pods --proxy compares: give --proxy too'],
     [['--as=alice', '--from', 'x'], '--kubeconfig/--context/--api-addr/--as/--as-group read a live cluster; they cannot be combined with --from or PEM files'],
   ] as const) {
     const r = await runInProcess(['check', ...args]);
