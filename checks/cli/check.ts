@@ -86,6 +86,14 @@ export function parseGoDuration(v: string): number {
  * `[]` for none or `[a,b]` (CSV inside brackets); a plain value is one group.
  */
 export function collectGroups(v: string, prev: string[]): string[] {
+  const out = collectGroupsUnbounded(v, prev);
+  if (out.length > MAX_GROUPS) throw new InvalidArgumentError(`--as-group: at most ${MAX_GROUPS} groups`);
+  if (out.some((g) => g.length > 1024)) throw new InvalidArgumentError('--as-group: a group name is at most 1024 characters');
+  return out;
+}
+const MAX_GROUPS = 64;
+
+function collectGroupsUnbounded(v: string, prev: string[]): string[] {
   if (!(v.startsWith('[') && v.endsWith(']'))) return [...prev, v];
   const inner = v.slice(1, -1);
   if (inner === '') return prev;

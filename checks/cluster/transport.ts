@@ -113,8 +113,15 @@ function backoff(attempt: number): number {
 export function httpLibrary(k8s: typeof K8s, opts: TransportOptions): K8s.HttpLibrary {
   return k8s.wrapHttpLibrary({
     async send(req) {
-      const a = await sendWithRetry(req, opts);
-      opts.log?.(`${req.getHttpMethod().toString()} ${new URL(req.getUrl()).pathname}: HTTP ${a.status}`);
+      const what = `${req.getHttpMethod().toString()} ${new URL(req.getUrl()).pathname}`;
+      let a: Answer;
+      try {
+        a = await sendWithRetry(req, opts);
+      } catch (e) {
+        opts.log?.(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
+      }
+      opts.log?.(`${what}: HTTP ${a.status}`);
       return new k8s.ResponseContext(a.status, a.headers, { text: async () => a.body.toString('utf8'), binary: async () => a.body });
     },
   });

@@ -119,7 +119,7 @@ export function toSarifReport(report: Reported, version: string): string {
       .map((r) => ({
         ruleId: r.id,
         level: r.result === 'warning' ? ('warning' as const) : ('error' as const),
-        message: `${c.cluster !== undefined ? `cluster ${c.cluster}: ` : ''}${r.description}: ${errorText(r)}${r.recommendation ? `\n${r.recommendation}` : ''}`,
+        message: `${c.cluster === ALL_CLUSTERS ? 'all clusters: ' : c.cluster !== undefined ? `cluster ${c.cluster}: ` : ''}${r.description}: ${errorText(r)}${r.recommendation ? `\n${r.recommendation}` : ''}`,
         logicalLocation: `${scoped(c)}/${r.id}`,
       })),
   );

@@ -176,6 +176,9 @@ t.test('linkerd check extension: _extension-metadata and the forwarded flag valu
   t.same(collectGroups('[a,b]', []), ['a', 'b']);
   t.same(collectGroups('["x,y",z]', []), ['x,y', 'z'], 'CSV quoting as Go writes it');
   t.same(collectGroups('plain', ['a']), ['a', 'plain']);
+  t.throws(() => collectGroups('g', Array.from({ length: 64 }, (_, i) => `g${i}`)), { message: '--as-group: at most 64 groups' });
+  const ns = await runInProcess(['check', ...pem('valid'), ...NOW, '--namespace=apps', '--proxy=false']);
+  t.equal(ns.code, 0, '--namespace without --proxy is accepted (linkerd check forwards it either way)');
   t.equal(parseBool('--proxy')('false'), false);
   t.equal(parseBool('--proxy')('true'), true);
   for (const [args, line] of [

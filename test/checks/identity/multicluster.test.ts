@@ -123,6 +123,22 @@ t.test('table output groups by cluster', async (t) => {
   t.match(r.stdout, /\n\nall clusters\n============\n\nlinkerd-identity-multicluster\n-+\n√ each cluster's issuer chains to every other cluster's trust bundle\n/);
 });
 
+t.test('junit and sarif name the cluster of each finding', async (t) => {
+  const shared = await newAnchor();
+  const own = await newAnchor();
+  const east = await cluster('east', shared, [shared]);
+  const south = await cluster('south', own, [own]);
+  const junit = await runInProcess(['check', '--from', east, '--from', south, '-o', 'junit']);
+  t.equal(junit.code, 1);
+  t.match(junit.stdout, /<testsuite name="east\/linkerd-identity"/);
+  t.match(junit.stdout, /<testsuite name="\*\/linkerd-identity-multicluster"/);
+  const sarif = await runInProcess(['check', '--from', east, '--from', south, '-o', 'sarif']);
+  const results = (JSON.parse(sarif.stdout) as { runs: Array<{ results: Array<{ ruleId: string; message: { text: string }; locations: Array<{ logicalLocations: Array<{ fullyQualifiedName?: string; name?: string }> }> }> }> }).runs[0]!.results;
+  t.same(results.map((r) => r.ruleId), ['lcg-multicluster-issuer-chains-everywhere']);
+  t.match(results[0]!.message.text, /^all clusters: each cluster's issuer chains to every other cluster's trust bundle: /);
+  t.match(JSON.stringify(results[0]!.locations), /\*\/linkerd-identity-multicluster\/lcg-multicluster-issuer-chains-everywhere/);
+});
+
 t.test('judgedClusters and notJudged: clusters without an issuer or bundle are left out with the reason', async (t) => {
   t.same(judgedClusters({ now: new Date(), clusters: [{ name: 'x', notJudged: 'unreachable' }] }), []);
   t.same(notJudged({ now: new Date(), clusters: [{ name: 'x', notJudged: 'unreachable' }] }), ['x (unreachable)']);
