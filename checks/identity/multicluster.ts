@@ -6,9 +6,10 @@
  * clusters' linkerd-config values; the proxies verify against the trust bundle ConfigMap instead
  * (linkerd-identity-trust-roots), so these checks read that:
  * - each cluster's issuer chains to every other cluster's trust bundle;
- * - no cluster retires an anchor another cluster still needs: a cluster that re-issued its identity
- *   issuer under a new anchor still runs workloads whose certificates chain to the old one until its
- *   data plane restarted, so every other cluster must keep trusting the old anchor until then.
+ * - no cluster retires an anchor another cluster still needs: the anchor another cluster's issuer chains
+ *   to, or, once that cluster re-issued its issuer under a new anchor, the old one its not yet restarted
+ *   workloads' certificates chain to. "Retired" means the two clusters share an anchor and the one
+ *   missing is older than one the retiring cluster trusts (not an anchor never shared or not yet staged).
  *
  * Category `kubernetes-api`: one check, reported when a cluster's objects cannot be read (refused,
  * timed out, forbidden), so an unreachable cluster is a failed check with its reason, not a crash.
@@ -119,17 +120,23 @@ export const MULTICLUSTER_CHECKS: ReadonlyArray<CheckDef<MulticlusterState>> = [
       const js = judgedClusters(m);
       const items: string[] = [];
       for (const a of js) {
-        const p = await rotationPhase(a.st, a.bundle);
-        if (p.phase !== 'issuer re-issued under the new anchor') continue;
-        // a's issuer moved to a new anchor; its workloads started before that still present
-        // certificates chained to the anchors a's bundle keeps for them
+        // what a still needs the others to trust: the anchor its issuer chains to and, once it re-issued its
+        // issuer under a new anchor, the older ones its not yet restarted workloads' certificates chain to
         const signers = await signersOf(a.issuer, a.bundle);
-        const stillNeeded = a.bundle.filter((x) => !signers.some((s) => sameCert(s, x)));
+        const p = await rotationPhase(a.st, a.bundle);
+        const forWorkloads = p.phase === 'issuer re-issued under the new anchor' ? a.bundle.filter((x) => !signers.some((s) => sameCert(s, x))) : [];
+        const needs = [
+          ...signers.map((x) => ({ x, why: `${a.name}'s issuer chains to it` })),
+          ...forWorkloads.map((x) => ({ x, why: `${a.name} re-issued its issuer under ${signers[0] ? label(signers[0]) : 'a new anchor'} but has workloads whose certificates chain to it until its data plane is restarted` })),
+        ];
         for (const b of js) {
           if (b === a) continue;
-          for (const old of stillNeeded) {
-            if (b.bundle.some((x) => sameCert(x, old))) continue;
-            items.push(`cluster ${b.name} no longer trusts anchor ${label(old)}, which cluster ${a.name} still needs: ${a.name} re-issued its issuer under ${signers[0] ? label(signers[0]) : 'a new anchor'} but has workloads whose certificates chain to ${label(old)} until its data plane is restarted`);
+          // retired, not merely never shared or not yet staged: b shares an anchor with a and trusts one newer than the missing one
+          if (!b.bundle.some((x) => a.bundle.some((y) => sameCert(x, y)))) continue;
+          for (const { x, why } of needs) {
+            if (b.bundle.some((y) => sameCert(y, x))) continue;
+            if (!b.bundle.some((y) => y.notBefore.getTime() > x.notBefore.getTime())) continue;
+            items.push(`cluster ${b.name} no longer trusts anchor ${label(x)}, which cluster ${a.name} still needs: ${why}`);
           }
         }
       }

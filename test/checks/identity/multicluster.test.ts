@@ -22,8 +22,10 @@ const identity = 'identity.linkerd.cluster.local';
 async function issuerUnder(anchor: TestCert): Promise<TestCert> {
   return issue(await makeKeyPair('P-256'), anchor, { cn: identity, dnsNames: [identity], isCA: true, pathLen: 0 });
 }
-async function newAnchor(): Promise<TestCert> {
-  return selfSigned(await makeKeyPair('P-256'), { cn: 'root.linkerd.cluster.local', isCA: true, notAfter: new Date(Math.floor((Date.now() + 3650 * 86400_000) / 1000) * 1000) });
+/** An anchor; `ageDays` back-dates it, as an anchor being rotated out was issued long before its successor. */
+async function newAnchor(ageDays = 0): Promise<TestCert> {
+  const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+  return selfSigned(await makeKeyPair('P-256'), { cn: 'root.linkerd.cluster.local', isCA: true, notBefore: second(Date.now() - ageDays * 86400_000 - 60_000), notAfter: second(Date.now() + 3650 * 86400_000) });
 }
 
 /** One cluster's objects in `root/<name>`: issuer under `signer`, bundle holding `bundle`, current anchor Secret `current`. */
@@ -68,22 +70,24 @@ t.test('a cluster with its own anchor fails, naming both clusters', async (t) =>
   t.match(c?.error, /the issuer of cluster south \([^)]*\) does not chain to the trust bundle of cluster east/);
   t.match(c?.error, /the issuer of cluster east \([^)]*\) does not chain to the trust bundle of cluster south/);
   t.notMatch(c?.error, /cluster east .* trust bundle of cluster west/, 'east and west trust each other');
+  t.equal(result(r.doc, 'lcg-multicluster-anchor-retired-early')?.result, 'success', 'an anchor never shared is not a retired one');
   for (const name of ['east', 'west', 'south']) {
     t.ok(r.doc.categories.filter((x) => x.cluster === name).every((x) => x.checks.every((k) => k.result !== 'error')), `${name} alone is healthy`);
   }
 });
 
 t.test('half-done rotation: one cluster re-issued its issuer under an anchor the others do not trust yet', async (t) => {
-  const old = await newAnchor();
+  const old = await newAnchor(365);
   const next = await newAnchor();
   const r = await check(await cluster('east', next, [old, next], next), await cluster('west', old, [old]));
   t.equal(r.code, 1);
   t.match(result(r.doc, 'lcg-multicluster-issuer-chains-everywhere')?.error, /the issuer of cluster east .* does not chain to the trust bundle of cluster west/);
   t.notMatch(result(r.doc, 'lcg-multicluster-issuer-chains-everywhere')?.error, /the issuer of cluster west/, "west's issuer is still trusted by east (east keeps the old anchor)");
+  t.equal(result(r.doc, 'lcg-multicluster-anchor-retired-early')?.result, 'success', 'an anchor not yet staged elsewhere is not a retired one');
 });
 
 t.test('an anchor retired in one cluster while another still has workloads under it', async (t) => {
-  const old = await newAnchor();
+  const old = await newAnchor(365);
   const next = await newAnchor();
   // east: issuer re-issued under the new anchor, old one still in its bundle for workloads not restarted;
   // west: finished, retired the old anchor
@@ -93,6 +97,11 @@ t.test('an anchor retired in one cluster while another still has workloads under
   t.equal(retired?.result, 'error');
   t.match(retired?.error, /cluster west no longer trusts anchor \S+ root\.linkerd\.cluster\.local, which cluster east still needs/);
   t.equal(r.code, 1);
+  t.match(retired?.error, /east re-issued its issuer under \S+ root\.linkerd\.cluster\.local but has workloads whose certificates chain to it/);
+  // west retired the old anchor while east's issuer is still under it
+  const early = await check(await cluster('east', old, [old, next], old), await cluster('west', next, [next], next));
+  t.match(result(early.doc, 'lcg-multicluster-anchor-retired-early')?.error, /cluster west no longer trusts anchor \S+ root\.linkerd\.cluster\.local, which cluster east still needs: east's issuer chains to it/);
+  t.match(result(early.doc, 'lcg-multicluster-issuer-chains-everywhere')?.error, /the issuer of cluster east .* does not chain to the trust bundle of cluster west/);
   // once east has retired it too, nothing is retired early
   const done = await check(await cluster('east', next, [next], next), await cluster('west', next, [next], next));
   t.equal(done.code, 0);
