@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   check: () => import('./check.js'),
   serve: () => import('./serve.js'),
   rotate: () => import('./rotate.js'),
+  // `linkerd check` asks every linkerd-* binary on PATH for this before running its extensions
+  '_extension-metadata': async () => ({ run: (await import('./check.js')).extensionMetadata }),
 };
 
 const USAGE = `Usage: linkerd-cert-guard <command> [options]
@@ -21,6 +23,7 @@ Commands:
   check               verify the live or on-disk identity setup like \`linkerd check\`
   serve               run the admission webhook (HTTPS)
   rotate              walk a trust-anchor rotation step by step (report, or --apply)
+  _extension-metadata what \`linkerd check\` reads to run \`check\` as its extension
 
 Run \`linkerd-cert-guard <command> --help\` for a command's options.
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error.

@@ -4,6 +4,7 @@
  * objects for buildSnapshot. The client is imported lazily so file mode never pays for loading it.
  */
 import { GuardError } from '../errors.js';
+import { httpLibrary } from './transport.js';
 import type { Config } from '../config.js';
 import type { K8sObject } from '../rules/types.js';
 
@@ -12,6 +13,17 @@ export interface LiveOptions {
   context?: string;
   proxy: boolean;
   config: Config;
+  /** --api-addr: talk to this API server instead of the kubeconfig cluster's (same credentials) */
+  apiAddr?: string;
+  /** --as / --as-group: impersonate this user and these groups */
+  as?: string;
+  asGroups?: readonly string[];
+  /** --wait: how long transient API errors are retried, milliseconds (default 0: no retry) */
+  waitMs?: number;
+  /** --namespace: the namespace whose meshed pods --proxy compares (default: all) */
+  podNamespace?: string;
+  /** --verbose: progress lines */
+  log?: (line: string) => void;
 }
 
 export interface LiveObjects {
@@ -33,6 +45,32 @@ function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
   return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
 }
 
+/** The Status message the API server gave with an error (`secrets "x" is forbidden: User ...`), bounded. */
+function apiMessage(e: unknown): string | undefined {
+  const body: unknown = (e as { body?: unknown }).body;
+  let m: unknown;
+  if (typeof body === 'string') {
+    try {
+      m = (JSON.parse(body) as { message?: unknown }).message;
+    } catch {
+      return undefined;
+    }
+  } else if (body && typeof body === 'object') m = (body as { message?: unknown }).message;
+  return typeof m === 'string' && m.length > 0 ? m.split('\n')[0]!.slice(0, 300) : undefined;
+}
+
+/** --api-addr host:port (or a URL) as the https URL of an API server. */
+export function apiServerUrl(addr: string): string {
+  const url = /^https?:\/\//.test(addr) ? addr : `https://${addr}`;
+  try {
+    const u = new URL(url);
+    if (!u.hostname || u.pathname.length > 1 || u.search || u.hash) throw new Error('not an address');
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    throw new GuardError('LCG_USAGE', `--api-addr: not a host:port or https URL: ${JSON.stringify(addr.slice(0, 100))}`);
+  }
+}
+
 export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
@@ -46,22 +84,35 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
     kc.setCurrentContext(opts.context);
   }
-  const cluster = kc.getCurrentCluster();
+  let cluster = kc.getCurrentCluster();
   // client-node falls back to an unauthenticated http://localhost:8080 when it finds no configuration at all
   if (!opts.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080') {
-    throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+    throw new GuardError('LCG_INPUT_UNREADABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
   }
-  if (!cluster) throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no Kubernetes cluster configured: pass --kubeconfig/--context, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  if (!cluster) throw new GuardError('LCG_INPUT_UNREADABLE', 'no Kubernetes cluster configured: pass --kubeconfig/--context, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+  if (opts.apiAddr) {
+    const server = apiServerUrl(opts.apiAddr);
+    kc.clusters = kc.clusters.map((c) => (c.name === cluster?.name ? { ...c, server } : c));
+    cluster = kc.getCurrentCluster() ?? cluster;
+  }
+  const server = cluster.server;
+  opts.log?.(`reading from ${server}${opts.as ? ` as ${opts.as}` : ''}${opts.asGroups?.length ? ` (groups ${opts.asGroups.join(', ')})` : ''}`);
+  const configuration = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: { default: kc },
+    httpApi: httpLibrary(k8s, { as: opts.as, asGroups: opts.asGroups, waitMs: opts.waitMs ?? 0, log: opts.log }),
+  });
+  const core = new k8s.CoreV1Api(configuration);
+  const custom = new k8s.CustomObjectsApi(configuration);
   const c = opts.config;
   const ns = c.linkerdNamespace;
-  const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server: cluster.server };
+  const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server };
 
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${cluster.server}: ${status ? `HTTP ${status}` : msg}`);
+    const said = status ? apiMessage(e) : undefined;
+    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${server}: ${status ? `HTTP ${status}${said ? `: ${said}` : ''}` : msg}`);
   };
   /** A read where 404 is an answer (recorded) and anything else stops the run. */
   const read = async (what: string, key: string, f: () => Promise<unknown>, kind: string, apiVersion: string, notFoundText: string): Promise<void> => {
@@ -113,10 +164,11 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   }
   if (opts.proxy) {
     try {
-      const meshed = await core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' });
+      const labelSelector = 'linkerd.io/control-plane-ns';
+      const meshed = opts.podNamespace ? await core.listNamespacedPod({ namespace: opts.podNamespace, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector });
       for (const p of meshed.items) if (p.metadata?.namespace !== ns) out.objects.push(plain(p, 'Pod', 'v1'));
     } catch (e) {
-      throw unreachable('meshed pods (--proxy)', e);
+      throw unreachable(`meshed pods${opts.podNamespace ? ` in ${opts.podNamespace}` : ''} (--proxy)`, e);
     }
   }
   return out;

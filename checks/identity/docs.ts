@@ -3,7 +3,7 @@
  *   node dist/checks/identity/docs.js > docs/checks.md
  * Headings are the check ids, so GitHub's heading anchors equal the ids in the hints.
  */
-import { allChecks, CATEGORIES } from './run.js';
+import { allChecks, CATEGORIES, OTHER_CATEGORIES } from './run.js';
 
 export function checksMarkdown(): string {
   const out: string[] = [
@@ -17,7 +17,7 @@ export function checksMarkdown(): string {
     '',
   ];
   const checks = allChecks();
-  for (const cat of CATEGORIES) {
+  for (const cat of [...CATEGORIES, ...OTHER_CATEGORIES]) {
     out.push(`## ${cat.name}`, '');
     for (const c of checks.filter((x) => x.category === cat.name)) {
       const kind = c.fatal ? 'fatal error' : c.warning ? 'warning' : 'error';

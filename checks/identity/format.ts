@@ -6,8 +6,20 @@ import { PROJECT_URL, TOOL_NAME } from '../tool.js';
 import type { Palette } from '../report/color.js';
 import { toJUnit, type JUnitSuite } from '../report/junit.js';
 import { toSarif, type SarifRule, type SarifResult } from '../report/sarif.js';
+import { ALL_CLUSTERS } from './multicluster.js';
 import { allChecks } from './run.js';
 import type { CheckReport, CheckResult } from './types.js';
+
+/**
+ * A report, possibly over several clusters: each category then names its `cluster` (the multicluster
+ * category names `*`). A one-cluster CheckReport is one of these with no `cluster`.
+ */
+export type Reported = Omit<CheckReport, 'categories'> & { categories: Array<CheckReport['categories'][number] & { cluster?: string }> };
+
+/** The error text of a check that did not succeed: never empty, since Linkerd counts only `error`. */
+function errorText(r: CheckResult): string {
+  return r.error !== undefined && r.error.trim() !== '' ? r.error : r.description.split('\n')[0] ?? r.description;
+}
 
 export const OK = '\u221a'; // √
 export const FAIL = '\u00d7'; // ×
@@ -19,20 +31,26 @@ function glyph(r: CheckResult, p: Palette): string {
   return p.red(FAIL);
 }
 
-/** `linkerd check` table; `short` prints only what did not pass. */
-export function toTable(report: CheckReport, p: Palette, short = false): string {
+/** `linkerd check` table; `short` prints only what did not pass; several clusters are grouped by cluster. */
+export function toTable(report: Reported, p: Palette, short = false): string {
   const out: string[] = [];
   let first = true;
+  let cluster: string | undefined;
   for (const cat of report.categories) {
     const shown = short ? cat.results.filter((r) => r.result !== 'success') : cat.results;
     if (shown.length === 0) continue;
     if (!first) out.push('');
     first = false;
+    if (cat.cluster !== undefined && cat.cluster !== cluster) {
+      cluster = cat.cluster;
+      const title = cluster === ALL_CLUSTERS ? 'all clusters' : `cluster ${cluster}`;
+      out.push(title, '='.repeat(title.length), '');
+    }
     out.push(cat.name, '-'.repeat(cat.name.length));
     for (const r of shown) {
       out.push(`${glyph(r, p)} ${r.description}`);
-      if (r.error !== undefined) {
-        out.push(`    ${r.error}`);
+      if (r.result !== 'success') {
+        out.push(`    ${errorText(r)}`);
         if (r.hint) out.push(`    see ${r.hint} for hints`);
       }
     }
@@ -50,15 +68,16 @@ export interface JsonCheck {
   id: string;
 }
 
-export function toJsonDocument(report: CheckReport): { success: boolean; categories: Array<{ categoryName: string; checks: JsonCheck[] }> } {
+export function toJsonDocument(report: Reported): { success: boolean; categories: Array<{ categoryName: string; cluster?: string; checks: JsonCheck[] }> } {
   return {
     success: report.success,
     categories: report.categories.map((c) => ({
       categoryName: c.name,
+      ...(c.cluster !== undefined ? { cluster: c.cluster } : {}),
       checks: c.results.map((r) => ({
         description: r.description,
         ...(r.result !== 'success' && r.hint ? { hint: r.hint } : {}),
-        ...(r.result !== 'success' && r.error !== undefined ? { error: r.error } : {}),
+        ...(r.result !== 'success' ? { error: errorText(r) } : {}),
         result: r.result,
         id: r.id,
       })),
@@ -66,13 +85,15 @@ export function toJsonDocument(report: CheckReport): { success: boolean; categor
   };
 }
 
-export function toJson(report: CheckReport): string {
+export function toJson(report: Reported): string {
   return JSON.stringify(toJsonDocument(report), null, 2) + '\n';
 }
 
-export function toJUnitReport(report: CheckReport): string {
+const scoped = (c: Reported['categories'][number]) => (c.cluster !== undefined ? `${c.cluster}/${c.name}` : c.name);
+
+export function toJUnitReport(report: Reported): string {
   const suites: JUnitSuite[] = report.categories.map((c) => ({
-    name: c.name,
+    name: scoped(c),
     cases: c.results.map((r) => {
       const name = r.description.split('\n')[0] ?? r.description;
       const detail = [r.error, r.hint ? `see ${r.hint} for hints` : undefined, r.recommendation].filter(Boolean).join('\n');
@@ -84,7 +105,7 @@ export function toJUnitReport(report: CheckReport): string {
   return toJUnit('linkerd-cert-guard check', suites);
 }
 
-export function toSarifReport(report: CheckReport, version: string): string {
+export function toSarifReport(report: Reported, version: string): string {
   const rules: SarifRule[] = allChecks().map((d) => ({
     id: d.id,
     title: d.description,
@@ -92,14 +113,16 @@ export function toSarifReport(report: CheckReport, version: string): string {
     helpUri: d.hint,
     level: d.warning ? 'warning' : 'error',
   }));
-  const results: SarifResult[] = report.results
-    .filter((r) => r.result !== 'success')
-    .map((r) => ({
-      ruleId: r.id,
-      level: r.result === 'warning' ? 'warning' : 'error',
-      message: `${r.description}: ${r.error ?? ''}${r.recommendation ? `\n${r.recommendation}` : ''}`,
-      logicalLocation: `${r.category}/${r.id}`,
-    }));
+  const results: SarifResult[] = report.categories.flatMap((c) =>
+    c.results
+      .filter((r) => r.result !== 'success')
+      .map((r) => ({
+        ruleId: r.id,
+        level: r.result === 'warning' ? ('warning' as const) : ('error' as const),
+        message: `${c.cluster === ALL_CLUSTERS ? 'all clusters: ' : c.cluster !== undefined ? `cluster ${c.cluster}: ` : ''}${r.description}: ${errorText(r)}${r.recommendation ? `\n${r.recommendation}` : ''}`,
+        logicalLocation: `${scoped(c)}/${r.id}`,
+      })),
+  );
   const doc = toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, results);
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -6,6 +6,7 @@ import { CATEGORY_CERT_MANAGER, CERT_MANAGER_CHECKS, linkerdCertificates } from 
 import { CATEGORY_DATA_PLANE, DATA_PLANE_CHECKS } from './data-plane.js';
 import { CATEGORY_ISSUER_CA, ISSUER_CA_CHECKS } from './issuer-ca.js';
 import { CATEGORY_LINKERD_IDENTITY, LINKERD_IDENTITY_CHECKS } from './linkerd.js';
+import { CATEGORY_KUBERNETES_API, CATEGORY_MULTICLUSTER, KUBERNETES_API_CHECKS, MULTICLUSTER_CHECKS } from './multicluster.js';
 import { deriveState, proveIssuerKey, type IdentityState } from './state.js';
 import { CATEGORY_TRUST_BUNDLE, TRUST_BUNDLE_CHECKS } from './trust-bundle.js';
 import type { CheckDef, CheckReport, CheckResult, IdentitySnapshot, Verdict } from './types.js';
@@ -33,12 +34,21 @@ export const CATEGORIES: readonly Category[] = [
   { name: CATEGORY_DATA_PLANE, checks: DATA_PLANE_CHECKS, applies: (s) => s.pods !== undefined },
 ];
 
+/**
+ * Categories that do not run over one cluster's snapshot: `kubernetes-api` (reported when a cluster cannot
+ * be read) and `linkerd-identity-multicluster` (several clusters together). check.ts runs them.
+ */
+export const OTHER_CATEGORIES: ReadonlyArray<{ name: string; checks: ReadonlyArray<Omit<CheckDef<never>, 'run'>> }> = [
+  { name: CATEGORY_KUBERNETES_API, checks: KUBERNETES_API_CHECKS },
+  { name: CATEGORY_MULTICLUSTER, checks: MULTICLUSTER_CHECKS },
+];
+
 /** Every check, in order, for documentation and SARIF rule tables. */
-export function allChecks(): Array<CheckDef<IdentityState> & { category: string }> {
-  return CATEGORIES.flatMap((c) => c.checks.map((d) => ({ ...d, category: c.name })));
+export function allChecks(): Array<Omit<CheckDef<never>, 'run'> & { category: string }> {
+  return [...CATEGORIES, ...OTHER_CATEGORIES].flatMap((c) => c.checks.map((d) => ({ ...d, category: c.name })));
 }
 
-function judge(def: CheckDef<IdentityState>, category: string, v: Verdict): CheckResult | undefined {
+function judge<S>(def: CheckDef<S>, category: string, v: Verdict): CheckResult | undefined {
   const base = { category, id: def.id, description: def.description, fatal: def.fatal === true };
   if (v === undefined) return { ...base, result: 'success' };
   if (typeof v === 'string') return { ...base, result: def.warning ? 'warning' : 'error', error: v, hint: def.hint, recommendation: def.recommendation };
@@ -53,26 +63,39 @@ export async function runChecks(snap: IdentitySnapshot, categories: readonly Cat
   const report: CheckReport = { success: true, results: [], categories: [] };
   for (const cat of categories) {
     if (!cat.applies(snap)) continue;
-    const results: CheckResult[] = [];
-    report.categories.push({ name: cat.name, results });
-    for (const def of cat.checks) {
-      let v: Verdict;
-      try {
-        v = await def.run(st);
-      } catch (e) {
-        v = `check failed to run: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-      }
-      const r = judge(def, cat.name, v);
-      if (!r) continue;
-      results.push(r);
-      report.results.push(r);
-      if (r.result === 'error') {
-        report.success = false;
-        if (def.fatal) return dropEmpty(report);
+    if ((await runCategory(cat.name, cat.checks, st, report)) === 'stopped') break;
+  }
+  return dropEmpty(report);
+}
+
+/**
+ * One category's checks over `state`, appended to `report` with Linkerd's semantics; `stopped` when a
+ * fatal check failed (nothing after it may run).
+ */
+export async function runCategory<S>(name: string, checks: ReadonlyArray<CheckDef<S>>, state: S, report: CheckReport): Promise<'stopped' | 'done'> {
+  const results: CheckResult[] = [];
+  report.categories.push({ name, results });
+  for (const def of checks) {
+    let v: Verdict;
+    try {
+      v = await def.run(state);
+    } catch (e) {
+      v = `check failed to run: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    }
+    const r = judge(def, name, v);
+    if (!r) continue;
+    results.push(r);
+    report.results.push(r);
+    if (r.result === 'error') {
+      report.success = false;
+      if (def.fatal) {
+        dropEmpty(report);
+        return 'stopped';
       }
     }
   }
-  return dropEmpty(report);
+  dropEmpty(report);
+  return 'done';
 }
 
 function dropEmpty(r: CheckReport): CheckReport {

@@ -128,6 +128,16 @@ function chartTier(helm: string): void {
     }
   });
 
+  t.test('linkerdExtension.namespace labels the release namespace for linkerd check', async (t) => {
+    const objects = await renderChart(helm, { values: { linkerdExtension: { namespace: true } } });
+    const ns = only(objects, 'Namespace');
+    t.equal(ns.metadata.name, NAMESPACE, 'the release namespace');
+    t.equal((ns.metadata as { labels?: Record<string, string> }).labels?.['linkerd.io/extension'], 'cert-guard', 'the label linkerd check looks for');
+    t.notOk((await renderChart(helm)).some((o) => o.kind === 'Namespace'), 'not rendered by default (helm install --create-namespace owns it)');
+    const bad = await helmTemplate(helm, { values: { linkerdExtension: { namespace: 'yes' } } });
+    t.not(bad.code, 0, 'the schema refuses a non-boolean');
+  });
+
   t.test('default values', async (t) => {
     const objects = await renderChart(helm);
     t.same(

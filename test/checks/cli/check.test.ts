@@ -180,3 +180,37 @@ t.test('an issuer key whose private scalar is corrupted (public key intact) fail
   const keyBody = pemText.split('\n')[1] as string;
   t.notOk(bad.out().includes(keyBody.slice(0, 20)), 'no key byte in the report');
 });
+
+t.test('linkerd check extension: _extension-metadata and the forwarded flag values', async (t) => {
+  const { runInProcess } = await import('../../helpers/cli.js');
+  const meta = await runInProcess(['_extension-metadata']);
+  t.equal(meta.code, 0);
+  t.same(JSON.parse(meta.stdout), { name: 'linkerd-cert-guard', checks: 'always' });
+  t.equal(meta.stdout.trim().split('\n').length, 1, 'one JSON value');
+  const { parseGoDuration, collectGroups, parseBool } = await import('../../../checks/cli/check.js');
+  t.equal(parseGoDuration('5m0s'), 300_000);
+  t.equal(parseGoDuration('1h'), 3_600_000);
+  t.equal(parseGoDuration('1.5s'), 1500);
+  t.equal(parseGoDuration('250ms'), 250);
+  t.equal(parseGoDuration('0'), 0);
+  t.throws(() => parseGoDuration('2h'), { message: '--wait is at most 1h' });
+  t.throws(() => parseGoDuration('5 minutes'), { message: '--wait expects a duration such as 5m0s or 30s' });
+  t.same(collectGroups('[]', []), [], 'pflag\'s empty string array is no group');
+  t.same(collectGroups('[a,b]', []), ['a', 'b']);
+  t.same(collectGroups('["x,y",z]', []), ['x,y', 'z'], 'CSV quoting as Go writes it');
+  t.same(collectGroups('plain', ['a']), ['a', 'plain']);
+  t.throws(() => collectGroups('g', Array.from({ length: 64 }, (_, i) => `g${i}`)), { message: '--as-group: at most 64 groups' });
+  const ns = await runInProcess(['check', ...pem('valid'), ...NOW, '--namespace=apps', '--proxy=false']);
+  t.equal(ns.code, 0, '--namespace without --proxy is accepted (linkerd check forwards it either way)');
+  t.equal(parseBool('--proxy')('false'), false);
+  t.equal(parseBool('--proxy')('true'), true);
+  for (const [args, line] of [
+    [['--wait=forever'], "option '--wait <duration>' argument 'forever' is invalid. --wait expects a duration such as 5m0s or 30s"],
+    [['--proxy=maybe'], "option '--proxy [bool]' argument 'maybe' is invalid. --proxy expects true or false"],
+    [['--as=alice', '--from', 'x'], '--kubeconfig/--context/--api-addr/--as/--as-group read a live cluster; they cannot be combined with --from or PEM files'],
+  ] as const) {
+    const r = await runInProcess(['check', ...args]);
+    t.equal(r.code, 2, args.join(' '));
+    t.equal(r.stderr, `linkerd-cert-guard: ${line}\n`);
+  }
+});

@@ -36,7 +36,7 @@ async function apiServer(objects: Record<string, object>, forbidden?: RegExp) {
   const serving = await issue(await makeKeyPair('P-256'), ca, { cn: 'localhost', dnsNames: ['localhost'], extKeyUsage: ['serverAuth'] });
   const server = createServer({ key: keyPem(serving.key), cert: serving.pem }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    requests.push(`${req.method} ${url.pathname}${url.search} ${req.headers.authorization ?? ''}`);
+    requests.push(`${req.method} ${url.pathname}${url.search} ${req.headers.authorization ?? ''}${req.headers['impersonate-user'] ? ` as=${String(req.headers['impersonate-user'])}` : ''}`);
     res.setHeader('content-type', 'application/json');
     if (forbidden?.test(url.pathname)) {
       res.statusCode = 403;
@@ -111,4 +111,31 @@ t.test('live: RBAC withholding optional objects narrows the run; withholding wha
   t.equal(await run(['--kubeconfig', api.kubeconfig, '-o', 'json'], { stdout: out.stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), 0);
   t.same((JSON.parse(out.text()) as { categories: Array<{ categoryName: string }> }).categories.map((c) => c.categoryName), ['linkerd-identity', 'linkerd-identity-trust-bundle', 'linkerd-identity-issuer-ca']);
   await t.rejects(loadLive({ kubeconfig: api.kubeconfig, proxy: true, config: resolveConfig() }), { code: 'LCG_CLUSTER_UNREACHABLE', message: /^cannot read meshed pods \(--proxy\) from https:\/\/localhost:\d+: HTTP 403$/ });
+});
+
+t.test('live: the flags linkerd check forwards: --as, --as-group, --namespace, --api-addr, --wait, --verbose', async (t) => {
+  const chain = await makeLinkerdChain();
+  const api = await apiServer(exampleObjects(chain));
+  t.teardown(() => api.server.close());
+  const port = (api.server.address() as AddressInfo).port;
+  const out = capture();
+  const err = capture();
+  const io = { stdout: out.stream, stderr: err.stream, stdin: process.stdin, env: {}, cwd: process.cwd() };
+  // the down context, redirected to the live server with --api-addr
+  const code = await run(['--kubeconfig', api.kubeconfig, '--context', 'down', `--api-addr=localhost:${port}`, '--as=alice', '--as-group=[]', '--proxy=true', '--namespace=apps', '--wait=5m0s', '--verbose=true', '--output=json'], io);
+  t.equal(code, 0, err.text());
+  t.ok(api.requests.every((r) => r.endsWith('as=alice')), 'every request impersonates alice');
+  t.ok(api.requests.some((r) => r.startsWith('GET /api/v1/namespaces/apps/pods?labelSelector=linkerd.io%2Fcontrol-plane-ns')), '--namespace limits the meshed pods --proxy lists');
+  t.notOk(api.requests.some((r) => r.startsWith('GET /api/v1/pods')), 'no list across all namespaces');
+  t.match(err.text(), new RegExp(`^linkerd-cert-guard: reading from https://localhost:${port} as alice\n`), '--verbose says where it reads');
+  t.match(err.text(), /\nlinkerd-cert-guard: GET \/api\/v1\/namespaces\/linkerd\/secrets\/linkerd-identity-issuer: HTTP 200\n/);
+  const quiet = capture();
+  t.equal(await run(['--kubeconfig', api.kubeconfig, '--verbose=false', '--proxy=false', '-o', 'json'], { ...io, stderr: quiet.stream }), 0);
+  t.equal(quiet.text(), '', '--verbose=false is quiet');
+  const down = capture();
+  t.equal(await run(['--kubeconfig', api.kubeconfig, '--context', 'down', '--output=json'], { ...io, stdout: down.stream }), 1, 'an unreachable cluster is exit 1, not a usage error');
+  const doc = JSON.parse(down.text()) as { categories: Array<{ categoryName: string; checks: Array<{ id: string; error: string }> }> };
+  t.same(doc.categories.map((c) => c.categoryName), ['kubernetes-api']);
+  t.match(doc.categories[0]!.checks[0]!.error, /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: .*ECONNREFUSED/);
+  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--api-addr', 'https://x/y'], io), { code: 'LCG_USAGE', message: '--api-addr: not a host:port or https URL: "https://x/y"' });
 });
