@@ -34,13 +34,13 @@ export interface LiveObjects {
   server: string;
 }
 
-function statusOf(e: unknown): number | undefined {
+export function statusOf(e: unknown): number | undefined {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
 }
 
 /** JSON round trip: client-node deserializes times into Date objects; checks read RFC 3339 strings. */
-function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
+export function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
   const v = JSON.parse(JSON.stringify(o)) as K8sObject;
   return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
 }
@@ -71,7 +71,25 @@ export function apiServerUrl(addr: string): string {
   }
 }
 
-export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
+/** What every live command connects with: the kubeconfig (or --api-addr) and our transport. */
+export type ConnectOptions = Pick<LiveOptions, 'kubeconfig' | 'context' | 'apiAddr' | 'as' | 'asGroups' | 'waitMs' | 'log'> & {
+  /** how to do without a cluster, for the no-kubeconfig message */
+  offline?: string;
+};
+
+export interface Connection {
+  k8s: typeof import('@kubernetes/client-node');
+  configuration: import('@kubernetes/client-node').Configuration;
+  server: string;
+  /** the context's name */
+  name: string;
+}
+
+/**
+ * Load the kubeconfig (or in-cluster config), pick the context, and build the client configuration
+ * over our transport (impersonation, bounded retries and bodies). The client is imported lazily.
+ */
+export async function connect(opts: ConnectOptions): Promise<Connection> {
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   try {
@@ -84,12 +102,13 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
     kc.setCurrentContext(opts.context);
   }
+  const offline = opts.offline ?? 'check files with --from or --issuer-cert/--issuer-key/--trust-anchors';
   let cluster = kc.getCurrentCluster();
   // client-node falls back to an unauthenticated http://localhost:8080 when it finds no configuration at all
   if (!opts.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080') {
-    throw new GuardError('LCG_INPUT_UNREADABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+    throw new GuardError('LCG_INPUT_UNREADABLE', `no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or ${offline}`);
   }
-  if (!cluster) throw new GuardError('LCG_INPUT_UNREADABLE', 'no Kubernetes cluster configured: pass --kubeconfig/--context, or check files with --from or --issuer-cert/--issuer-key/--trust-anchors');
+  if (!cluster) throw new GuardError('LCG_INPUT_UNREADABLE', `no Kubernetes cluster configured: pass --kubeconfig/--context, or ${offline}`);
   if (opts.apiAddr) {
     const server = apiServerUrl(opts.apiAddr);
     kc.clusters = kc.clusters.map((c) => (c.name === cluster?.name ? { ...c, server } : c));
@@ -102,6 +121,11 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     authMethods: { default: kc },
     httpApi: httpLibrary(k8s, { as: opts.as, asGroups: opts.asGroups, waitMs: opts.waitMs ?? 0, log: opts.log }),
   });
+  return { k8s, configuration, server, name: opts.context ?? kc.getCurrentContext() };
+}
+
+export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
+  const { k8s, configuration, server } = await connect(opts);
   const core = new k8s.CoreV1Api(configuration);
   const custom = new k8s.CustomObjectsApi(configuration);
   const c = opts.config;

@@ -8,8 +8,7 @@ import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import type { StepId } from './plan.js';
-
-type K8s = typeof import('@kubernetes/client-node');
+import { connect, plain, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -35,16 +34,6 @@ export class NotManagedHere extends GuardError {
   constructor(message: string) {
     super('LCG_USAGE', message);
   }
-}
-
-function statusOf(e: unknown): number | undefined {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
-  const v = JSON.parse(JSON.stringify(o)) as K8sObject;
-  return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
 }
 
 function rfc3339(d: Date): string {
@@ -105,28 +94,12 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
   return calls;
 }
 
-export async function connectCluster(config: Config, opts: { kubeconfig?: string; context?: string }): Promise<Cluster> {
-  const k8s: K8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  try {
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (e) {
-    throw new GuardError('LCG_INPUT_UNREADABLE', `cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-  }
-  if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
-    kc.setCurrentContext(opts.context);
-  }
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || (!opts.kubeconfig && server === 'http://localhost:8080')) {
-    throw new GuardError('LCG_CLUSTER_UNREACHABLE', 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or judge exported objects with --from');
-  }
-  const name = opts.context ?? kc.getCurrentContext();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const generic = k8s.KubernetesObjectApi.makeApiClient(kc);
+export async function connectCluster(config: Config, opts: ConnectOptions): Promise<Cluster> {
+  const { k8s, configuration, server, name } = await connect({ ...opts, offline: 'judge exported objects with --from' });
+  const core = new k8s.CoreV1Api(configuration);
+  const apps = new k8s.AppsV1Api(configuration);
+  const custom = new k8s.CustomObjectsApi(configuration);
+  const generic = new k8s.KubernetesObjectApi(configuration);
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
     return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${server}: ${status ? `HTTP ${status}` : e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
