@@ -7,22 +7,14 @@
  * Impersonation (--as, --as-group) is judged by the API server's own RBAC.
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { CLI_MAIN, findTools, startEnv, stopAll, toolsDir, type Env } from './harness.js';
+import { enterTier, startEnv, stopAll, type Env } from './harness.js';
 import { kubeconfigIn, parseLikeLinkerd, runCli, writeIdentity } from './clusters.js';
 import { makeLinkerdChain, type LinkerdChain } from '../helpers/pki.js';
 
-const found = findTools();
-if (found.tools === null) {
-  const reason = `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`;
-  if (process.env['CI']) t.fail(`end-to-end tier required (CI is set) but ${reason}`);
-  else t.plan(0, `end-to-end tier skipped: ${reason}`);
-} else if (!existsSync(CLI_MAIN)) {
-  t.fail(`end-to-end tier needs the compiled CLI at ${CLI_MAIN}: run \`npm run build\` first`);
-} else {
+const tools = enterTier(t, 'extension end-to-end tier');
+if (tools !== null) {
   t.setTimeout(300_000);
-  const tools = found.tools;
   let env: Env;
   let kubeconfig: string;
   let chain: LinkerdChain;

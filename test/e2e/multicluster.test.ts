@@ -7,24 +7,17 @@
  * has the real cert-manager and trust-manager issue one cluster's).
  */
 import t from 'tap';
-import { existsSync, rmSync } from 'node:fs';
-import { CLI_MAIN, findTools, startEnv, stopAll, toolsDir, type Env } from './harness.js';
+import { rmSync } from 'node:fs';
+import { enterTier, startEnv, stopAll, type Env } from './harness.js';
 import { kubeconfigIn, parseLikeLinkerd, runCli, writeIdentity, type LinkerdView } from './clusters.js';
 import { issue, makeKeyPair, selfSigned, type TestCert } from '../helpers/pki.js';
 
 const NAMES = ['east', 'west', 'south'] as const;
 type Name = (typeof NAMES)[number];
 
-const found = findTools();
-if (found.tools === null) {
-  const reason = `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`;
-  if (process.env['CI']) t.fail(`end-to-end tier required (CI is set) but ${reason}`);
-  else t.plan(0, `end-to-end tier skipped: ${reason}`);
-} else if (!existsSync(CLI_MAIN)) {
-  t.fail(`end-to-end tier needs the compiled CLI at ${CLI_MAIN}: run \`npm run build\` first`);
-} else {
+const tools = enterTier(t, 'multi-cluster check tier');
+if (tools !== null) {
   t.setTimeout(400_000);
-  const tools = found.tools;
   const envs = {} as Record<Name, Env>;
   let kubeconfig: string;
 
