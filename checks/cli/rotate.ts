@@ -152,7 +152,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   let states = await readAll();
   const applied: Array<{ cluster: string; step: StepId; calls: ApiCall[] }> = [];
-  const startedSteady = states.every((s) => s.plan.phase === 'steady');
   let failed: string | undefined;
   while (flags.apply || flags.dryRun) {
     const blocked = states.flatMap((s) => s.plan.blockers.map((b) => (states.length > 1 ? `${s.name}: ${b}` : b)));
@@ -216,7 +215,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     if (failed || !flags.all) break;
-    if (step === 'retire-old-anchor' || (startedSteady && states.every((s) => s.plan.phase === 'steady') && applied.length > 1)) break;
+    if (step === 'retire-old-anchor') break; // the last gate passed: steady again
   }
   io.stdout.write(flags.output === 'json' ? jsonReport(states, applied, flags.dryRun === true) : textReport(states, applied, flags.dryRun === true));
   if (failed) {
