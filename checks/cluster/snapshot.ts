@@ -49,7 +49,7 @@ function configMapData(o: K8sObject): Record<string, string> {
   return out;
 }
 
-function find(objects: K8sObject[], kind: string, name: string, namespace: string | undefined): K8sObject | undefined {
+export function findObject(objects: readonly K8sObject[], kind: string, name: string, namespace: string | undefined): K8sObject | undefined {
   // Manifests often omit metadata.namespace (kubectl -n decides); accept that for the names Linkerd reads.
   return objects.find((o) => kindOf(o) === kind && nameOf(o) === name && (namespace === undefined || namespaceOf(o) === undefined || namespaceOf(o) === namespace));
 }
@@ -93,8 +93,8 @@ export function buildSnapshot(inp: SnapshotInputs): IdentitySnapshot {
   const { config: c, objects } = inp;
   const ns = c.linkerdNamespace;
   const secretName = c.issuerName;
-  const secret = find(objects, 'Secret', secretName, ns);
-  const lcm = find(objects, 'ConfigMap', 'linkerd-config', ns);
+  const secret = findObject(objects, 'Secret', secretName, ns);
+  const lcm = findObject(objects, 'ConfigMap', 'linkerd-config', ns);
   const values = linkerdValues(lcm);
   const data = secret ? secretData(secret) : {};
   // Without linkerd-config the scheme follows the Secret's layout (as cert-manager writes it).
@@ -142,7 +142,7 @@ export function buildSnapshot(inp: SnapshotInputs): IdentitySnapshot {
   }
 
   const cmFrom = `ConfigMap ${ns}/${c.bundleName} ${c.bundleKey}`;
-  const bundleCm = find(objects, 'ConfigMap', c.bundleName, ns);
+  const bundleCm = findObject(objects, 'ConfigMap', c.bundleName, ns);
   if (inp.trustBundle) snap.trustBundle = { text: inp.trustBundle.text, from: inp.trustBundle.from };
   else if (bundleCm) {
     const d = configMapData(bundleCm);
@@ -151,7 +151,7 @@ export function buildSnapshot(inp: SnapshotInputs): IdentitySnapshot {
   } else if (inp.mode === 'live') snap.trustBundle = { from: cmFrom, missing: `configmaps "${c.bundleName}" not found in namespace ${ns}` };
 
   for (const name of c.anchorNames) {
-    const s = find(objects, 'Secret', name, c.trustNamespace);
+    const s = findObject(objects, 'Secret', name, c.trustNamespace);
     const crt = s ? secretData(s)['tls.crt'] : undefined;
     if (crt !== undefined) snap.anchorSecrets.push({ name, text: crt });
   }

@@ -4,16 +4,12 @@
  */
 import type { Config } from '../config.js';
 import type { PodInfo } from '../identity/types.js';
-import { podInfo, secretData } from '../cluster/snapshot.js';
+import { findObject as find, podInfo, secretData } from '../cluster/snapshot.js';
 import { decodeCertificates } from '../identity/state.js';
-import { arr, at, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
+import { arr, at, isRecord, kindOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { RotationInput, RotationPod } from './plan.js';
-
-function find(objects: readonly K8sObject[], kind: string, name: string, namespace: string): K8sObject | undefined {
-  return objects.find((o) => kindOf(o) === kind && nameOf(o) === name && (namespaceOf(o) === undefined || namespaceOf(o) === namespace));
-}
 
 function certsOf(text: string | undefined, from: string): Certificate[] | undefined {
   if (text === undefined) return undefined;
