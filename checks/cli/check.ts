@@ -16,7 +16,7 @@ import { runCategory, runChecks } from '../identity/run.js';
 import { deriveState } from '../identity/state.js';
 import type { CheckReport } from '../identity/types.js';
 import { paletteFor } from '../report/color.js';
-import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
+import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags, repeatable } from './common.js';
 import { readStdin, type CliIO } from './io.js';
 
 interface CheckFlags extends CommonFlags {
@@ -151,13 +151,12 @@ export function exitCodeFor(report: Pick<CheckReport, 'success' | 'results'>, fa
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const collect = (v: string, prev: string[]) => [...prev, v];
   const cmd = addCommonOptions(
     newCommand('check', io)
       .description("verify Linkerd's identity certificates like `linkerd check`, and what it misses; runs as a `linkerd check` extension")
       .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
-      .option('--context <name>', 'kubeconfig context; repeat it to judge several clusters together', collect, [] as string[])
-      .option('--from <path>', 'YAML of Secret/ConfigMaps/Certificates/Bundle/Pods (file, directory, or - for stdin; repeatable); NAME=PATH names a cluster', collect, [] as string[])
+      .option('--context <name>', 'kubeconfig context; repeat it to judge several clusters together', repeatable, [] as string[])
+      .option('--from <path>', 'YAML of Secret/ConfigMaps/Certificates/Bundle/Pods (file, directory, or - for stdin; repeatable); NAME=PATH names a cluster', repeatable, [] as string[])
       .option('--issuer-cert <file>', 'issuer certificate PEM (further certificates are intermediates)')
       .option('--issuer-key <file>', 'issuer private key PEM (SEC1, PKCS#1 or PKCS#8)')
       .option('--trust-anchors <file>', 'trust anchors PEM (what Linkerd verifies the issuer against)')

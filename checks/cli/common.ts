@@ -22,6 +22,11 @@ export interface CommonFlags {
   rule?: string[];
 }
 
+/** commander's collector for a repeatable option: every value, in order. */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /**
  * Every configuration key is also a flag (SPEC section 2), named like the key in kebab case; per-rule
  * overrides are `--rule <id>=<error|warning|off>[,repair|,no-repair]`, repeatable.
@@ -40,7 +45,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--cluster-resource-namespace <ns>', "cert-manager's cluster resource namespace (default cert-manager)")
     .option('--no-require-explicit-rotation-policy', 'accept an unset rotationPolicy (cert-manager >= 1.18 defaults to Always)')
     .option('--strict', 'webhook: deny violations an UPDATE\'s old object already had')
-    .option('--rule <id=severity>', 'per-rule override, e.g. certificate/common-name=off or certificate/is-ca=error,no-repair (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+    .option('--rule <id=severity>', 'per-rule override, e.g. certificate/common-name=off or certificate/is-ca=error,no-repair (repeatable)', repeatable);
 }
 
 const RULE_FLAG = /^([a-z-]+\/[a-z-]+)=(error|warning|off)?(?:,(repair|no-repair))?$/;

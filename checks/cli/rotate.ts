@@ -17,7 +17,7 @@ import { rotationInput } from '../rotation/input.js';
 import { planRotation, referenceTime, STEP_IDS, type RotationPlan, type StepId } from '../rotation/plan.js';
 import { NotManagedHere, type ApiCall, type Cluster } from '../rotation/cluster.js';
 import { parseNow } from './check.js';
-import { addCommonOptions, configFromFlags, newCommand, parseCommand, type CommonFlags } from './common.js';
+import { addCommonOptions, configFromFlags, newCommand, parseCommand, type CommonFlags, repeatable } from './common.js';
 import { readStdin, type CliIO } from './io.js';
 
 interface RotateFlags extends CommonFlags {
@@ -107,7 +107,6 @@ async function confirm(io: CliIO, question: string): Promise<boolean> {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const repeat = (v: string, prev: string[]) => [...prev, v];
   const cmd = addCommonOptions(
     newCommand('rotate', io)
       .description("walk a trust-anchor rotation in the order of Linkerd's guide: report, or --apply the next step and wait for its gate")
@@ -116,10 +115,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .option('--yes', 'do not ask before each step on a terminal')
       .option('--dry-run', 'list the API calls the next step would make, and change nothing')
       .option('--timeout <duration>', 'how long to wait for each gate (e.g. 90s, 10m)', '10m')
-      .option('--namespace <ns>', 'only these data-plane namespaces (repeatable; default all)', repeat, [] as string[])
+      .option('--namespace <ns>', 'only these data-plane namespaces (repeatable; default all)', repeatable, [] as string[])
       .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
-      .option('--context <name>', 'kubeconfig context (repeatable: one rotation across clusters that share an anchor)', repeat, [] as string[])
-      .option('--from <path>', 'judge exported objects (kubectl get -o yaml; file, directory or - for stdin; repeatable)', repeat, [] as string[])
+      .option('--context <name>', 'kubeconfig context (repeatable: one rotation across clusters that share an anchor)', repeatable, [] as string[])
+      .option('--from <path>', 'judge exported objects (kubectl get -o yaml; file, directory or - for stdin; repeatable)', repeatable, [] as string[])
       .option('--now <time>', 'an RFC 3339 time (accepted for symmetry with check; the plan does not depend on the clock)')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
   );

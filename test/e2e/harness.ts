@@ -584,6 +584,17 @@ export interface Controllers {
   trustManager: Proc;
 }
 
+/** `proc` once `ready` says so; else it is stopped and the tier fails with one line saying why. */
+async function started(proc: Proc, what: string, ready: () => Promise<boolean>, failure: string): Promise<Proc> {
+  try {
+    await waitFor(what, ready, { proc, timeoutMs: 60_000, intervalMs: 250 });
+  } catch {
+    await proc.stop(500);
+    throw startFailure(proc, failure);
+  }
+  return proc;
+}
+
 /** One line for a controller that did not come up: its exit and the last thing it logged. */
 function startFailure(proc: Proc, what: string): Error {
   const lines = proc.tail(60).split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
@@ -601,15 +612,8 @@ export async function startCertManager(cluster: Cluster, tools: Tools): Promise<
     `--kubeconfig=${cluster.kubeconfigFile}`,
     '--cluster-resource-namespace=cert-manager',
   ]);
-  try {
-    await waitFor('cert-manager to start its controllers', async () => (proc.tail(400).match(/starting controller/g) ?? []).length >= 11, {
-      proc, timeoutMs: 60_000, intervalMs: 250,
-    });
-  } catch {
-    await proc.stop(500);
-    throw startFailure(proc, 'its 11 controllers did not start within 60 s');
-  }
-  return proc;
+  return started(proc, 'cert-manager to start its controllers', async () => (proc.tail(400).match(/starting controller/g) ?? []).length >= 11,
+    'its 11 controllers did not start within 60 s');
 }
 
 /**
@@ -635,15 +639,8 @@ export async function startTrustManager(cluster: Cluster, tools: Tools): Promise
     `--webhook-certificate-dir=${certDir}`,
     '--log-level=2',
   ]);
-  try {
-    await waitFor('trust-manager /readyz', async () => (await fetch(`http://127.0.0.1:${readyPort}/readyz`)).ok, {
-      proc, timeoutMs: 60_000, intervalMs: 250,
-    });
-  } catch {
-    await proc.stop(500);
-    throw startFailure(proc, '/readyz did not answer 200 within 60 s');
-  }
-  return proc;
+  return started(proc, 'trust-manager /readyz', async () => (await fetch(`http://127.0.0.1:${readyPort}/readyz`)).ok,
+    '/readyz did not answer 200 within 60 s');
 }
 
 /**
@@ -660,13 +657,8 @@ export async function startControllerManager(cluster: Cluster, tools: Tools): Pr
     '--concurrent-deployment-syncs=5',
     '--v=1',
   ]);
-  try {
-    await waitFor('kube-controller-manager to start its controllers', async () => /Started controller|controller="deployment"|Starting controller/i.test(proc.tail(400)), { proc, timeoutMs: 60_000, intervalMs: 250 });
-  } catch {
-    await proc.stop(500);
-    throw startFailure(proc, 'its controllers did not start within 60 s');
-  }
-  return proc;
+  return started(proc, 'kube-controller-manager to start its controllers', async () => /Started controller|controller="deployment"|Starting controller/i.test(proc.tail(400)),
+    'its controllers did not start within 60 s');
 }
 
 export async function startControllers(cluster: Cluster, tools: Tools): Promise<Controllers> {
