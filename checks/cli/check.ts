@@ -10,7 +10,8 @@ import { readObjects, readPem } from '../cluster/files.js';
 import { buildSnapshot, type SnapshotInputs } from '../cluster/snapshot.js';
 import { packageVersion, TOOL_NAME } from '../tool.js';
 import { GuardError, isGuardError } from '../errors.js';
-import { toJson, toJUnitReport, toSarifReport, toTable, type Reported } from '../identity/format.js';
+import { CHECK_RENDERERS, type Reported } from '../identity/format.js';
+import { outputOption, render, type FormatOf } from '../report/formats.js';
 import { ALL_CLUSTERS, CATEGORY_KUBERNETES_API, CATEGORY_MULTICLUSTER, KUBERNETES_API_CHECKS, MULTICLUSTER_CHECKS, judgedClusters, type ClusterState } from '../identity/multicluster.js';
 import { runCategory, runChecks } from '../identity/run.js';
 import { deriveState } from '../identity/state.js';
@@ -29,7 +30,7 @@ interface CheckFlags extends CommonFlags {
   trustBundle?: string;
   proxy?: boolean;
   now?: string;
-  output: 'table' | 'short' | 'json' | 'junit' | 'sarif';
+  output: FormatOf<'check'>;
   failOn: 'error' | 'warning';
   // the flags `linkerd check` forwards to an extension
   apiAddr?: string;
@@ -169,7 +170,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       .addOption(new Option('--wait <duration>', 'retry transient Kubernetes API errors for up to this long (e.g. 5m0s; default 0: no retry)').argParser(parseGoDuration).default(0, '0'))
       .option('--verbose [bool]', 'log each API request and retry to stderr', parseBool('--verbose'))
       .option('--now <time>', 'judge validity at this RFC 3339 time instead of now')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'short', 'json', 'junit', 'sarif']).default('table'))
+      .addOption(outputOption('check', 'table'))
       .addOption(failOnOption()),
   );
   const done = parseCommand(cmd, argv);
@@ -267,18 +268,6 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
 
-  switch (flags.output) {
-    case 'json':
-      io.stdout.write(toJson(report));
-      break;
-    case 'junit':
-      io.stdout.write(toJUnitReport(report));
-      break;
-    case 'sarif':
-      io.stdout.write(toSarifReport(report, packageVersion()));
-      break;
-    default:
-      io.stdout.write(toTable(report, paletteFor(io.stdout, io.env), flags.output === 'short'));
-  }
+  io.stdout.write(render(CHECK_RENDERERS, flags.output, report, { palette: paletteFor(io.stdout, io.env), version: packageVersion() }));
   return exitCodeFor(report, flags.failOn);
 }

@@ -3,18 +3,18 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { packageVersion } from '../tool.js';
-import { Option } from 'commander';
 import { GuardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
 import { encodeText, entriesOf, expandPaths, parseSource, readSource, type LintEntry, type SourceFile } from '../lint/input.js';
 import { LIMITS } from '../limits.js';
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
-import { toJson, toJunitReport, toSarifReport, toText } from '../lint/format.js';
+import { LINT_RENDERERS } from '../lint/format.js';
+import { outputOption, render, type FormatOf } from '../report/formats.js';
 import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags } from './common.js';
 import { readStdin, type CliIO } from './io.js';
 
 interface LintFlags extends CommonFlags {
-  output: 'text' | 'json' | 'junit' | 'sarif';
+  output: FormatOf<'lint'>;
   fix?: boolean;
   write?: boolean;
   failOn: 'error' | 'warning';
@@ -25,7 +25,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     newCommand('lint', io)
       .description('run the admission rules over manifests (files, directories, - for stdin)')
       .argument('[paths...]', 'files or directories (*.yaml, *.yml, *.json, recursively); - reads stdin')
-      .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
+      .addOption(outputOption('lint', 'text'))
       .option('--fix', 'print the repaired documents (comments and key order kept)')
       .option('--write', 'with --fix: rewrite the files in place')
       .addOption(failOnOption()),
@@ -72,19 +72,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // with --fix (no --write) stdout carries the YAML, so the report goes to stderr
   const out = flags.fix && !flags.write ? io.stderr : io.stdout;
-  switch (flags.output) {
-    case 'json':
-      out.write(JSON.stringify(toJson(results, repaired), null, 2) + '\n');
-      break;
-    case 'junit':
-      out.write(toJunitReport(results));
-      break;
-    case 'sarif':
-      out.write(JSON.stringify(toSarifReport(results, packageVersion()), null, 2) + '\n');
-      break;
-    default:
-      out.write(toText(results, repaired, paletteFor(out, io.env)));
-  }
+  out.write(render(LINT_RENDERERS, flags.output, { results, repaired }, { palette: paletteFor(out, io.env), version: packageVersion() }));
   return exceeds(results, flags.failOn) ? 1 : 0;
 }
 

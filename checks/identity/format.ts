@@ -1,9 +1,11 @@
 /**
- * Check reports as text: Linkerd's table (healthcheck_output.go), short, the `linkerd check -o json`
- * document plus `id`, JUnit and SARIF through the shared writers.
+ * Check reports: Linkerd's table (healthcheck_output.go), short, the `linkerd check -o json`
+ * document plus `id`, JUnit and SARIF through the shared writers (CHECK_RENDERERS, one per format
+ * of report/formats.ts).
  */
 import { PROJECT_URL, TOOL_NAME } from '../tool.js';
 import type { Palette } from '../report/color.js';
+import type { Renderers } from '../report/formats.js';
 import { toJUnit, type JUnitSuite } from '../report/junit.js';
 import { toSarif, type SarifRule, type SarifResult } from '../report/sarif.js';
 import { ALL_CLUSTERS } from './multicluster.js';
@@ -85,9 +87,6 @@ export function toJsonDocument(report: Reported): { success: boolean; categories
   };
 }
 
-export function toJson(report: Reported): string {
-  return JSON.stringify(toJsonDocument(report), null, 2) + '\n';
-}
 
 const scoped = (c: Reported['categories'][number]) => (c.cluster !== undefined ? `${c.cluster}/${c.name}` : c.name);
 
@@ -105,7 +104,7 @@ export function toJUnitReport(report: Reported): string {
   return toJUnit('linkerd-cert-guard check', suites);
 }
 
-export function toSarifReport(report: Reported, version: string): string {
+export function toSarifDocument(report: Reported, version: string): object {
   const rules: SarifRule[] = allChecks().map((d) => ({
     id: d.id,
     title: d.description,
@@ -123,6 +122,13 @@ export function toSarifReport(report: Reported, version: string): string {
         logicalLocation: `${scoped(c)}/${r.id}`,
       })),
   );
-  const doc = toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, results);
-  return JSON.stringify(doc, null, 2) + '\n';
+  return toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, results);
 }
+
+export const CHECK_RENDERERS: Renderers<'check', Reported> = {
+  table: (r, ctx) => toTable(r, ctx.palette),
+  short: (r, ctx) => toTable(r, ctx.palette, true),
+  json: (r) => JSON.stringify(toJsonDocument(r), null, 2) + '\n',
+  junit: (r) => toJUnitReport(r),
+  sarif: (r, ctx) => JSON.stringify(toSarifDocument(r, ctx.version), null, 2) + '\n',
+};

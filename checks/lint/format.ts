@@ -1,8 +1,10 @@
 /**
- * `lint` reports: text for people, and json (SPEC section 5 shape), junit and sarif for CI.
+ * `lint` reports: text for people, and json, junit and sarif for CI (the formats are listed in
+ * report/formats.ts; LINT_RENDERERS is lint's renderer for each).
  */
 import { PROJECT_URL, TOOL_NAME, docsUrl } from '../tool.js';
 import type { Palette } from '../report/color.js';
+import type { Renderers } from '../report/formats.js';
 import { toJUnit, type JUnitCase } from '../report/junit.js';
 import { toSarif, type SarifResult } from '../report/sarif.js';
 import { RULES } from '../rules/catalogue.js';
@@ -15,7 +17,7 @@ export function ruleAnchor(id: string): string {
   return id.replace(/[^a-z0-9]+/g, '-');
 }
 
-export function toJson(results: readonly LintedObject[], repaired: number): object {
+export function toJsonDocument(results: readonly LintedObject[], repaired: number): object {
   const summary = summarize(results, repaired);
   return {
     success: summary.errors === 0,
@@ -63,7 +65,7 @@ export function toText(results: readonly LintedObject[], repaired: number, p: Pa
   return lines.join('\n') + '\n';
 }
 
-export function toJunitReport(results: readonly LintedObject[]): string {
+export function toJUnitReport(results: readonly LintedObject[]): string {
   const byFile = new Map<string, JUnitCase[]>();
   for (const r of results) {
     if (r.role === null) continue; // not Linkerd's: nothing was checked
@@ -86,7 +88,7 @@ export function toJunitReport(results: readonly LintedObject[]): string {
   return toJUnit('linkerd-cert-guard lint', [...byFile].map(([name, cases]) => ({ name, cases })));
 }
 
-export function toSarifReport(results: readonly LintedObject[], version: string): object {
+export function toSarifDocument(results: readonly LintedObject[], version: string): object {
   const sarifResults: SarifResult[] = [];
   for (const r of results) {
     for (const f of r.findings) {
@@ -112,3 +114,16 @@ export function toSarifReport(results: readonly LintedObject[], version: string)
   }));
   return toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, sarifResults);
 }
+
+/** What a lint run reports: every object judged, and how many findings --fix repaired. */
+export interface LintReport {
+  results: readonly LintedObject[];
+  repaired: number;
+}
+
+export const LINT_RENDERERS: Renderers<'lint', LintReport> = {
+  text: (r, ctx) => toText(r.results, r.repaired, ctx.palette),
+  json: (r) => JSON.stringify(toJsonDocument(r.results, r.repaired), null, 2) + '\n',
+  junit: (r) => toJUnitReport(r.results),
+  sarif: (r, ctx) => JSON.stringify(toSarifDocument(r.results, ctx.version), null, 2) + '\n',
+};

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../checks/config.js';
 import { entriesOf, parseSource } from '../../checks/lint/input.js';
 import { lintEntries } from '../../checks/lint/run.js';
-import { toJson } from '../../checks/lint/format.js';
+import { toJsonDocument } from '../../checks/lint/format.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(root, 'dist', 'checks', 'cli', 'main.js');
@@ -52,7 +52,7 @@ const inproc: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t0 = process.hrtime.bigint();
   const results = lintEntries(entriesOf(parseSource(file, text)), config);
-  JSON.stringify(toJson(results, 0));
+  JSON.stringify(toJsonDocument(results, 0));
   inproc.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
 const inprocRate = DOCS / (median(inproc) / 1000);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { toJson, toJsonDocument, toJUnitReport, toSarifReport, toTable } from '../../../checks/identity/format.js';
+import { CHECK_RENDERERS, toJsonDocument, toJUnitReport, toTable } from '../../../checks/identity/format.js';
 import type { CheckReport, CheckResult } from '../../../checks/identity/types.js';
 import { paletteFor } from '../../../checks/report/color.js';
 
@@ -19,7 +19,7 @@ t.test('table matches check_output.golden, then the status line', async (t) => {
 });
 
 t.test('json is check_output_json.golden plus id per check', async (t) => {
-  const doc = JSON.parse(toJson(report)) as { categories: Array<{ checks: Array<Record<string, unknown>> }> };
+  const doc = JSON.parse(CHECK_RENDERERS.json(report, { palette: plain, version: '0' })) as { categories: Array<{ checks: Array<Record<string, unknown>> }> };
   t.same(doc.categories[0]!.checks.map((c) => c.id), ['check1', 'check2']);
   for (const c of doc.categories[0]!.checks) delete c.id;
   t.equal(JSON.stringify(doc, null, 2), golden('check_output_json.golden').trimEnd());
@@ -40,7 +40,7 @@ t.test('junit and sarif', async (t) => {
   const x = toJUnitReport(report);
   t.match(x, /<testsuite name="category" tests="2" failures="1"/);
   t.match(x, /<failure message="This should contain instructions for fail" type="check2">/);
-  const s = JSON.parse(toSarifReport(report, '1.2.3')) as { runs: Array<{ tool: { driver: { version: string; rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string }> }> };
+  const s = JSON.parse(CHECK_RENDERERS.sarif(report, { palette: plain, version: '1.2.3' })) as { runs: Array<{ tool: { driver: { version: string; rules: Array<{ id: string }> } }; results: Array<{ ruleId: string; level: string }> }> };
   t.equal(s.runs[0]!.tool.driver.version, '1.2.3');
   t.ok(s.runs[0]!.tool.driver.rules.some((r) => r.id === 'l5d-identity-issuer-cert-issued-by-trust-anchor'));
   t.same(s.runs[0]!.results.map((r) => [r.ruleId, r.level]), [['check2', 'error']]);
