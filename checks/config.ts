@@ -13,7 +13,9 @@ import { RULES_BY_ID } from './rules/catalogue.js';
 import { docsUrl } from './tool.js';
 
 export type RuleSeverityOverride = 'error' | 'warning' | 'off';
-export type Mode = 'enforce' | 'repair' | 'audit';
+/** webhook modes */
+export const MODES = ['enforce', 'repair', 'audit'] as const;
+export type Mode = (typeof MODES)[number];
 
 export interface RuleOverride {
   severity?: RuleSeverityOverride;
@@ -50,48 +52,62 @@ export interface Config {
   rules: Record<string, RuleOverride>;
 }
 
-export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
-  linkerdNamespace: 'linkerd',
-  trustNamespace: 'cert-manager',
-  trustDomain: 'cluster.local',
-  issuerName: 'linkerd-identity-issuer',
-  anchorNames: ['linkerd-trust-anchor', 'linkerd-previous-anchor'],
-  bundleName: 'linkerd-identity-trust-roots',
-  bundleKey: 'ca-bundle.crt',
-  namespaceLabel: 'linkerd.io/is-control-plane',
-  clusterResourceNamespace: 'cert-manager',
-  requireExplicitRotationPolicy: true,
-  mode: 'enforce',
-  strict: false,
-  rules: {},
-});
-
 // DNS-1123 label / subdomain and label-key shapes, so a typo is caught at load time.
 const dnsLabel = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 const dnsSubdomain = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const labelKey = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 
-export const CONFIG_SCHEMA: JSONSchemaType<Partial<Config>> = {
-  $id: 'https://linkerd-cert-guard.io/schemas/config.json',
-  title: 'linkerd-cert-guard configuration',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    linkerdNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: 'namespace of the Linkerd control plane' },
-    trustNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: "trust-manager's trust namespace" },
-    trustDomain: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: "Linkerd's identity trust domain" },
-    issuerName: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: 'identity issuer Certificate and Secret name' },
-    anchorNames: { type: 'array', items: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, minItems: 1, uniqueItems: true, nullable: true, description: 'trust anchor Certificate/Secret names' },
-    bundleName: { type: 'string', pattern: dnsSubdomain, maxLength: 253, nullable: true, description: 'trust bundle (and ConfigMap) name' },
-    bundleKey: { type: 'string', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253, nullable: true, description: 'key in the trust-roots ConfigMap' },
-    namespaceLabel: { type: 'string', pattern: labelKey, maxLength: 317, nullable: true, description: 'label carried by the control-plane namespace' },
-    clusterResourceNamespace: { type: 'string', pattern: dnsLabel, maxLength: 63, nullable: true, description: "cert-manager's cluster resource namespace" },
-    requireExplicitRotationPolicy: { type: 'boolean', nullable: true, description: 'an unset rotationPolicy is a violation' },
-    mode: { type: 'string', enum: ['enforce', 'repair', 'audit'], nullable: true, description: 'webhook mode' },
-    strict: { type: 'boolean', nullable: true, description: "on UPDATE, deny violations oldObject already had" },
-    rules: {
+/**
+ * How a key is given on the command line: `value` (`--key <placeholder>`), `list` (comma-separated),
+ * `negatable` (`--no-key`: only the explicit "no" overrides the file), `switch` (`--key`: only an
+ * explicit yes overrides), `rules` (`--rule <id>=...`, repeatable), or none (a command's own flag).
+ */
+export type FlagKind = 'value' | 'list' | 'negatable' | 'switch' | 'rules';
+
+export interface KeyDefinition<T> {
+  default: T;
+  /** one line for the schema, the flag help and the chart */
+  description: string;
+  /** the JSON Schema of the value (nullable is added for the partial layers) */
+  schema: Record<string, unknown>;
+  /** `help` replaces the description where the flag says the opposite (`--no-...`) */
+  flag?: { kind: FlagKind; placeholder?: string; help?: string };
+}
+
+/**
+ * Every configuration key, once. The defaults, the JSON Schema (and through it the chart's
+ * values schema, which a test holds equal), the flags, their help and their parsing all come from
+ * here, so a key is added by adding it to Config and to this table.
+ */
+export const CONFIG_KEYS: { readonly [K in keyof Config]: KeyDefinition<Config[K]> } = {
+  linkerdNamespace: { default: 'linkerd', description: 'namespace of the Linkerd control plane', schema: { type: 'string', pattern: dnsLabel, maxLength: 63 }, flag: { kind: 'value', placeholder: 'ns' } },
+  trustNamespace: { default: 'cert-manager', description: "trust-manager's trust namespace", schema: { type: 'string', pattern: dnsLabel, maxLength: 63 }, flag: { kind: 'value', placeholder: 'ns' } },
+  trustDomain: { default: 'cluster.local', description: "Linkerd's identity trust domain", schema: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, flag: { kind: 'value', placeholder: 'domain' } },
+  issuerName: { default: 'linkerd-identity-issuer', description: 'identity issuer Certificate and Secret name', schema: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, flag: { kind: 'value', placeholder: 'name' } },
+  anchorNames: {
+    default: ['linkerd-trust-anchor', 'linkerd-previous-anchor'],
+    description: 'trust anchor Certificate/Secret names',
+    schema: { type: 'array', items: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, minItems: 1, uniqueItems: true },
+    flag: { kind: 'list', placeholder: 'names' },
+  },
+  bundleName: { default: 'linkerd-identity-trust-roots', description: 'trust bundle (and ConfigMap) name', schema: { type: 'string', pattern: dnsSubdomain, maxLength: 253 }, flag: { kind: 'value', placeholder: 'name' } },
+  bundleKey: { default: 'ca-bundle.crt', description: 'key in the trust-roots ConfigMap', schema: { type: 'string', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 }, flag: { kind: 'value', placeholder: 'key' } },
+  namespaceLabel: { default: 'linkerd.io/is-control-plane', description: 'label carried by the control-plane namespace', schema: { type: 'string', pattern: labelKey, maxLength: 317 }, flag: { kind: 'value', placeholder: 'key' } },
+  clusterResourceNamespace: { default: 'cert-manager', description: "cert-manager's cluster resource namespace", schema: { type: 'string', pattern: dnsLabel, maxLength: 63 }, flag: { kind: 'value', placeholder: 'ns' } },
+  requireExplicitRotationPolicy: {
+    default: true,
+    description: 'an unset rotationPolicy is a violation',
+    schema: { type: 'boolean' },
+    flag: { kind: 'negatable', help: 'accept an unset rotationPolicy (cert-manager >= 1.18 defaults to Always)' },
+  },
+  // a command's own flag (serve --mode), since only the webhook has modes
+  mode: { default: 'enforce', description: 'webhook mode', schema: { type: 'string', enum: [...MODES] } },
+  strict: { default: false, description: "on UPDATE, deny violations oldObject already had", schema: { type: 'boolean' }, flag: { kind: 'switch', help: "webhook: deny violations an UPDATE's old object already had" } },
+  rules: {
+    default: {},
+    description: 'per-rule overrides: severity (error, warning, off) and whether repair may fix it',
+    schema: {
       type: 'object',
-      nullable: true,
       required: [],
       additionalProperties: {
         type: 'object',
@@ -103,9 +119,24 @@ export const CONFIG_SCHEMA: JSONSchemaType<Partial<Config>> = {
         },
       },
     },
+    flag: { kind: 'rules', help: 'per-rule override, e.g. certificate/common-name=off or certificate/is-ca=error,no-repair (repeatable)' },
   },
-  required: [],
 };
+
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as Array<keyof Config>;
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(
+  Object.fromEntries(CONFIG_KEY_NAMES.map((k) => [k, CONFIG_KEYS[k].default])) as unknown as Config,
+);
+
+export const CONFIG_SCHEMA = {
+  $id: 'https://linkerd-cert-guard.io/schemas/config.json',
+  title: 'linkerd-cert-guard configuration',
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(CONFIG_KEY_NAMES.map((k) => [k, { ...CONFIG_KEYS[k].schema, nullable: true, description: CONFIG_KEYS[k].description }])),
+  required: [],
+} as unknown as JSONSchemaType<Partial<Config>>;
 
 // ajv (and compiling the schema) costs ~90 ms of start-up; a run with only defaults never needs
 // it, so it is loaded on the first validation. createRequire keeps resolveConfig synchronous.

@@ -1,51 +1,60 @@
 /**
- * Flags every command shares (SPEC section 5) and the translation of flags into Config.
+ * Flags every command shares and the translation of flags into Config; both are derived from the
+ * one definition of each configuration key (config.ts CONFIG_KEYS).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfigFile, resolveConfig, type Config } from '../config.js';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, loadConfigFile, resolveConfig, type Config } from '../config.js';
 import { GuardError, isGuardError } from '../errors.js';
 import type { CliIO } from './io.js';
 
-export interface CommonFlags {
-  config?: string;
-  linkerdNamespace?: string;
-  trustNamespace?: string;
-  trustDomain?: string;
-  issuerName?: string;
-  anchorNames?: string;
-  bundleName?: string;
-  bundleKey?: string;
-  namespaceLabel?: string;
-  clusterResourceNamespace?: string;
-  requireExplicitRotationPolicy?: boolean;
-  strict?: boolean;
-  rule?: string[];
-}
+/** Keys given by a flag of their own on every command (the others: `--rule`, and serve's `--mode`). */
+type FlagKey = Exclude<keyof Config, 'rules' | 'mode'>;
+
+/** What commander parses the common flags into: every key with a flag, by its camelCase name. */
+export type CommonFlags = { config?: string; rule?: string[] } & { [K in FlagKey]?: string | boolean };
 
 /** commander's collector for a repeatable option: every value, in order. */
 export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** `linkerdNamespace` → `linkerd-namespace` */
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function defaultText(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
 /**
- * Every configuration key is also a flag (SPEC section 2), named like the key in kebab case; per-rule
- * overrides are `--rule <id>=<error|warning|off>[,repair|,no-repair]`, repeatable.
+ * Every configuration key with a flag (config.ts CONFIG_KEYS), named like the key in kebab case;
+ * per-rule overrides are `--rule <id>=<error|warning|off>[,repair|,no-repair]`, repeatable.
  */
 export function addCommonOptions(cmd: Command): Command {
-  return cmd
-    .option('--config <file>', 'configuration file (YAML or JSON, SPEC section 2); flags override it')
-    .option('--linkerd-namespace <ns>', 'namespace of the Linkerd control plane (default linkerd)')
-    .option('--trust-namespace <ns>', "trust-manager's trust namespace (default cert-manager)")
-    .option('--trust-domain <domain>', "Linkerd's trust domain (default cluster.local)")
-    .option('--issuer-name <name>', 'identity issuer Certificate and Secret name (default linkerd-identity-issuer)')
-    .option('--anchor-names <names>', 'comma-separated trust anchor Certificate/Secret names (default linkerd-trust-anchor,linkerd-previous-anchor)')
-    .option('--bundle-name <name>', 'trust bundle and ConfigMap name (default linkerd-identity-trust-roots)')
-    .option('--bundle-key <key>', 'key in the trust-roots ConfigMap (default ca-bundle.crt)')
-    .option('--namespace-label <key>', 'label the control-plane namespace carries (default linkerd.io/is-control-plane)')
-    .option('--cluster-resource-namespace <ns>', "cert-manager's cluster resource namespace (default cert-manager)")
-    .option('--no-require-explicit-rotation-policy', 'accept an unset rotationPolicy (cert-manager >= 1.18 defaults to Always)')
-    .option('--strict', 'webhook: deny violations an UPDATE\'s old object already had')
-    .option('--rule <id=severity>', 'per-rule override, e.g. certificate/common-name=off or certificate/is-ca=error,no-repair (repeatable)', repeatable);
+  cmd.option('--config <file>', 'configuration file (YAML or JSON, the keys below in camelCase); flags override it');
+  for (const key of CONFIG_KEY_NAMES) {
+    const def = CONFIG_KEYS[key];
+    const flag = def.flag;
+    if (!flag) continue;
+    const help = flag.help ?? def.description;
+    switch (flag.kind) {
+      case 'value':
+        cmd.option(`--${kebab(key)} <${flag.placeholder ?? 'value'}>`, `${help} (default ${defaultText(def.default)})`);
+        break;
+      case 'list':
+        cmd.option(`--${kebab(key)} <${flag.placeholder ?? 'values'}>`, `comma-separated ${help} (default ${defaultText(def.default)})`);
+        break;
+      case 'negatable':
+        cmd.option(`--no-${kebab(key)}`, help);
+        break;
+      case 'switch':
+        cmd.option(`--${kebab(key)}`, help);
+        break;
+      case 'rules':
+        cmd.option('--rule <id=severity>', help, repeatable);
+        break;
+    }
+  }
+  return cmd;
 }
 
 const RULE_FLAG = /^([a-z-]+\/[a-z-]+)=(error|warning|off)?(?:,(repair|no-repair))?$/;
@@ -65,21 +74,20 @@ function ruleOverrides(values: readonly string[]): Config['rules'] {
 /** Config from --config, then the individual flags over it (flags win). */
 export function configFromFlags(flags: CommonFlags, extra: Partial<Config> = {}): Config {
   const file = flags.config ? loadConfigFile(flags.config) : undefined;
-  const fromFlags: Partial<Config> = { ...extra };
-  if (flags.linkerdNamespace !== undefined) fromFlags.linkerdNamespace = flags.linkerdNamespace;
-  if (flags.trustNamespace !== undefined) fromFlags.trustNamespace = flags.trustNamespace;
-  if (flags.trustDomain !== undefined) fromFlags.trustDomain = flags.trustDomain;
-  if (flags.issuerName !== undefined) fromFlags.issuerName = flags.issuerName;
-  if (flags.anchorNames !== undefined) fromFlags.anchorNames = flags.anchorNames.split(',').map((n) => n.trim()).filter(Boolean);
-  if (flags.bundleName !== undefined) fromFlags.bundleName = flags.bundleName;
-  if (flags.bundleKey !== undefined) fromFlags.bundleKey = flags.bundleKey;
-  if (flags.namespaceLabel !== undefined) fromFlags.namespaceLabel = flags.namespaceLabel;
-  if (flags.clusterResourceNamespace !== undefined) fromFlags.clusterResourceNamespace = flags.clusterResourceNamespace;
-  // commander sets the negatable flag to true unless --no-... is given: only the explicit "no" overrides the file
-  if (flags.requireExplicitRotationPolicy === false) fromFlags.requireExplicitRotationPolicy = false;
-  if (flags.strict === true) fromFlags.strict = true;
+  const fromFlags: Record<string, unknown> = { ...extra };
+  for (const key of CONFIG_KEY_NAMES) {
+    const kind = CONFIG_KEYS[key].flag?.kind;
+    if (kind === undefined || kind === 'rules') continue;
+    const v = (flags as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (kind === 'value' && typeof v === 'string') fromFlags[key] = v;
+    else if (kind === 'list' && typeof v === 'string') fromFlags[key] = v.split(',').map((n) => n.trim()).filter(Boolean);
+    // commander sets a negatable flag to true unless --no-... is given: only the explicit "no" overrides the file
+    else if (kind === 'negatable' && v === false) fromFlags[key] = false;
+    else if (kind === 'switch' && v === true) fromFlags[key] = true;
+  }
   if (flags.rule !== undefined && flags.rule.length > 0) fromFlags.rules = ruleOverrides(flags.rule);
-  return resolveConfig(file, fromFlags);
+  return resolveConfig(file, fromFlags as Partial<Config>);
 }
 
 export function failOnOption(): Option {

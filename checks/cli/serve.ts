@@ -3,7 +3,7 @@
  * Resolves with 0 once a SIGTERM (or SIGINT) drain has finished.
  */
 import { Option } from 'commander';
-import type { Mode } from '../config.js';
+import { MODES, type Mode } from '../config.js';
 import { GuardError } from '../errors.js';
 import { holdYoungGeneration } from '../../webhook/heap.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
@@ -31,7 +31,7 @@ export const run: CommandRunner = async (argv, io) => {
     .option('--tls-dir <dir>', 'directory holding tls.crt and tls.key (a cert-manager Secret volume)')
     .option('--tls-cert <file>', 'serving certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'serving private key (PEM), with --tls-cert')
-    .addOption(new Option('--mode <mode>', 'enforce: deny and repair; repair: repair and warn; audit: warn only (overrides config mode)').choices(['enforce', 'repair', 'audit']))
+    .addOption(new Option('--mode <mode>', 'enforce: deny and repair; repair: repair and warn; audit: warn only (overrides config mode)').choices(MODES))
     .option('--metrics-listen <host:port>', 'plain-HTTP address of GET /metrics', '0.0.0.0:9090')
     .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long before closing', '5')
     .option('--reload-interval <seconds>', 'poll the serving certificate files this often (directory events reload sooner)', '10')

@@ -7,12 +7,18 @@ import { Option } from 'commander';
 import type { Palette } from './color.js';
 
 export const OUTPUT_FORMATS = {
-  text: { commands: ['lint'], description: 'findings by file, for people' },
-  table: { commands: ['check'], description: "`linkerd check`'s table, for people" },
-  short: { commands: ['check'], description: 'the table, only what did not pass' },
-  json: { commands: ['lint', 'check'], description: 'one JSON document (check: the `linkerd check -o json` document)' },
-  junit: { commands: ['lint', 'check'], description: 'JUnit XML for CI test reporters' },
-  sarif: { commands: ['lint', 'check'], description: 'SARIF 2.1.0 for code scanning' },
+  /** findings by file, for people */
+  text: { commands: ['lint'] },
+  /** `linkerd check`'s table */
+  table: { commands: ['check'] },
+  /** the table, only what did not pass */
+  short: { commands: ['check'] },
+  /** one JSON document (check: the `linkerd check -o json` document plus `id`) */
+  json: { commands: ['lint', 'check'] },
+  /** JUnit XML for CI test reporters */
+  junit: { commands: ['lint', 'check'] },
+  /** SARIF 2.1.0 for code scanning */
+  sarif: { commands: ['lint', 'check'] },
 } as const;
 
 export type FormatName = keyof typeof OUTPUT_FORMATS;
@@ -40,9 +46,7 @@ export function formatsOf<C extends ReportingCommand>(command: C): Array<FormatO
 
 /** `-o, --output <format>` with the command's formats as its choices. */
 export function outputOption<C extends ReportingCommand>(command: C, defaultFormat: FormatOf<C>): Option {
-  const formats = formatsOf(command);
-  const help = formats.map((f) => `${f}: ${OUTPUT_FORMATS[f].description}`).join('; ');
-  return new Option('-o, --output <format>', `report format (${help})`).choices(formats).default(defaultFormat);
+  return new Option('-o, --output <format>', 'report format').choices(formatsOf(command)).default(defaultFormat);
 }
 
 export function render<C extends ReportingCommand, R>(renderers: Renderers<C, R>, format: FormatOf<C>, report: R, ctx: RenderContext): string {
