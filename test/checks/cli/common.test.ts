@@ -62,3 +62,22 @@ t.test('parseCommand: help is done (0), usage errors are GuardErrors, other erro
   t.throws(() => parseCommand(mk(), ['--nope']), { code: 'LCG_USAGE', message: /unknown option '--nope'/ });
   t.throws(() => parseCommand(mk(), ['--n', 'boom']), { message: 'option parser failed' }, 'reaches reportFailure, which prints it');
 });
+
+t.test('the flags are derived from the key definitions: one option per key with a flag, help from its description', async (t) => {
+  const { CONFIG_KEYS, CONFIG_KEY_NAMES } = await import('../../../checks/config.js');
+  const cmd = addCommonOptions(new Command('x'));
+  const longs = cmd.options.map((o) => o.long);
+  for (const key of CONFIG_KEY_NAMES) {
+    const def = CONFIG_KEYS[key];
+    if (!def.flag) {
+      t.notOk(longs.some((l) => l === `--${key}`), `${key} has no common flag`);
+      continue;
+    }
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const long = def.flag.kind === 'rules' ? '--rule' : def.flag.kind === 'negatable' ? `--no-${kebab}` : `--${kebab}`;
+    const opt = cmd.options.find((o) => o.long === long);
+    t.ok(opt, `${key} is ${long}`);
+    t.ok(opt?.description.startsWith(def.flag.help ?? def.description) || opt?.description.includes(def.description), `${long} help comes from the definition`);
+  }
+  t.equal(longs.length, new Set(longs).size, 'no flag twice');
+});
