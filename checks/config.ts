@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, JSONSchemaType, ErrorObject, ValidateFunction } from 'ajv';
 import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
-import { GuardError } from './errors.js';
+import { guardError } from './errors.js';
 import { decodeText, readInputFile } from './lint/input.js';
 // read only at run time (in unknownRuleIds), so the import cycle through the rules is harmless
 import { RULES_BY_ID } from './rules/catalogue.js';
@@ -185,10 +185,10 @@ export function resolveConfig(...layers: Array<Partial<Config> | undefined>): Co
   for (const layer of layers) {
     if (layer === undefined || Object.keys(layer).length === 0) continue;
     if (!validatePartial(layer)) {
-      throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${describeAjvErrors(validatePartial.errors())}`);
+      throw guardError('LCG_CONFIG_INVALID', 'invalid configuration', describeAjvErrors(validatePartial.errors()));
     }
     const unknown = unknownRuleIds(layer);
-    if (unknown) throw new GuardError('LCG_CONFIG_INVALID', `invalid configuration: ${unknown}`);
+    if (unknown) throw guardError('LCG_CONFIG_INVALID', 'invalid configuration', unknown);
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined || v === null) continue;
       if (k === 'rules') {
@@ -210,24 +210,24 @@ export function loadConfigFile(path: string): Partial<Config> {
     // the one bounded reader: a FIFO or a device as --config is refused, not read forever
     text = decodeText(readInputFile(path, `config ${path}`)).text;
   } catch (e) {
-    throw new GuardError('LCG_CONFIG_UNREADABLE', (e as Error).message);
+    throw guardError('LCG_CONFIG_UNREADABLE', (e as Error).message);
   }
   let data: unknown;
   try {
     data = loadYaml(text, { schema: CORE_SCHEMA });
   } catch (e) {
     const err = e as { reason?: string; mark?: { line: number }; message: string };
-    throw new GuardError('LCG_CONFIG_INVALID', `${path}:${(err.mark?.line ?? 0) + 1}: ${err.reason ?? err.message.split('\n')[0]}`);
+    throw guardError('LCG_CONFIG_INVALID', `${path}:${(err.mark?.line ?? 0) + 1}`, err.reason ?? err.message.split('\n')[0] ?? 'invalid YAML');
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new GuardError('LCG_CONFIG_INVALID', `${path}: configuration must be a mapping of keys`);
+    throw guardError('LCG_CONFIG_INVALID', path, 'configuration must be a mapping of keys');
   }
   if (!validatePartial(data)) {
-    throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${describeAjvErrors(validatePartial.errors())}`);
+    throw guardError('LCG_CONFIG_INVALID', path, describeAjvErrors(validatePartial.errors()));
   }
   const unknown = unknownRuleIds(data);
-  if (unknown) throw new GuardError('LCG_CONFIG_INVALID', `${path}: ${unknown}`);
+  if (unknown) throw guardError('LCG_CONFIG_INVALID', path, unknown);
   return data as Partial<Config>;
 }
 

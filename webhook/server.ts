@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../checks/config.js';
-import { GuardError } from '../checks/errors.js';
+import { guardError } from '../checks/errors.js';
 import { admit, type Endpoint } from './admission.js';
 import type { Logger } from './log.js';
 import { kindLabel, WebhookMetrics } from './metrics.js';
@@ -345,7 +345,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 function listen(server: HttpServer | HttpsServer, at: HostPort): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new GuardError('LCG_USAGE', `cannot listen on ${at.host}:${at.port}: ${e.code ?? e.message}`));
+      reject(guardError('LCG_LISTEN_FAILED', `${at.host}:${at.port}`, e.code ?? e.message));
     };
     server.once('error', onError);
     server.listen(at.port, at.host, () => {

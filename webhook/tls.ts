@@ -11,7 +11,7 @@ import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { GuardError } from '../checks/errors.js';
+import { guardError, type GuardError } from '../checks/errors.js';
 
 export type TlsSource = { dir: string } | { certFile: string; keyFile: string };
 
@@ -37,7 +37,7 @@ function readPairBytes(source: TlsSource): { cert: Buffer; key: Buffer; contentF
     try {
       return readFileSync(file);
     } catch (e) {
-      throw new GuardError('LCG_TLS_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+      throw guardError('LCG_TLS_INVALID', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}`);
     }
   };
   const cert = read(certFile);
@@ -61,22 +61,22 @@ function validatePair(cert: Buffer, key: Buffer, contentFingerprint: string, cer
   try {
     x509 = new X509Certificate(cert);
   } catch {
-    throw new GuardError('LCG_TLS_INVALID', `${certFile} is not a PEM certificate`);
+    throw guardError('LCG_TLS_INVALID', `${certFile} is not a PEM certificate`);
   }
   let privateKey;
   try {
     privateKey = createPrivateKey(key);
   } catch {
-    throw new GuardError('LCG_TLS_INVALID', `${keyFile} is not an unencrypted PEM private key`);
+    throw guardError('LCG_TLS_INVALID', `${keyFile} is not an unencrypted PEM private key`);
   }
   if (!x509.checkPrivateKey(privateKey)) {
-    throw new GuardError('LCG_TLS_INVALID', `${keyFile} does not match the certificate in ${certFile}`);
+    throw guardError('LCG_TLS_INVALID', `${keyFile} does not match the certificate in ${certFile}`);
   }
   try {
     createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0] ?? 'rejected';
-    throw new GuardError('LCG_TLS_INVALID', `${certFile}/${keyFile} rejected by TLS: ${reason}`);
+    throw guardError('LCG_TLS_INVALID', `${certFile}/${keyFile} rejected by TLS: ${reason}`);
   }
   return {
     cert,

@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { readObjects, readPem } from '../cluster/files.js';
 import { buildSnapshot, type SnapshotInputs } from '../cluster/snapshot.js';
 import { packageVersion, TOOL_NAME } from '../tool.js';
-import { GuardError, isGuardError } from '../errors.js';
+import { guardError, isGuardError } from '../errors.js';
 import { CHECK_RENDERERS, type Reported } from '../identity/format.js';
 import { outputOption, render, type FormatOf } from '../report/formats.js';
 import { ALL_CLUSTERS, CATEGORY_KUBERNETES_API, CATEGORY_MULTICLUSTER, KUBERNETES_API_CHECKS, MULTICLUSTER_CHECKS, judgedClusters, type ClusterState } from '../identity/multicluster.js';
@@ -140,7 +140,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 export function parseNow(s: string | undefined): Date {
   if (s === undefined) return new Date();
   const d = new Date(s);
-  if (!RFC3339.test(s) || Number.isNaN(d.getTime())) throw new GuardError('LCG_USAGE', `--now: not an RFC 3339 time: ${JSON.stringify(s)} (e.g. 2026-01-01T00:00:00Z)`);
+  if (!RFC3339.test(s) || Number.isNaN(d.getTime())) throw guardError('LCG_FLAG_INVALID', '--now', 'an RFC 3339 time', s, '2026-01-01T00:00:00Z');
   return d;
 }
 
@@ -182,7 +182,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const files = flags.from.length > 0 || pemFlags;
   const liveFlags = flags.kubeconfig !== undefined || flags.context.length > 0 || flags.apiAddr !== undefined || flags.as !== undefined || flags.asGroup.length > 0;
   if (files && liveFlags) {
-    throw new GuardError('LCG_USAGE', '--kubeconfig/--context/--api-addr/--as/--as-group read a live cluster; they cannot be combined with --from or PEM files');
+    throw guardError('LCG_FLAG_CONFLICT', '--kubeconfig/--context/--api-addr/--as/--as-group', 'read a live cluster', '--from or PEM files');
   }
   const proxy = flags.proxy === true;
   // --namespace without --proxy has no effect, as in `linkerd check`, which forwards it either way
@@ -192,19 +192,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (files) {
     const named = flags.from.map((f) => namedFrom(f, io.cwd));
     if (named.some((n) => n !== undefined)) {
-      if (named.some((n) => n === undefined)) throw new GuardError('LCG_USAGE', '--from: name every cluster (NAME=PATH) or none');
-      if (pemFlags) throw new GuardError('LCG_USAGE', '--issuer-cert/--issuer-key/--trust-anchors/--trust-bundle describe one cluster; with --from NAME=PATH give each cluster its objects as YAML');
+      if (named.some((n) => n === undefined)) throw guardError('LCG_USAGE', '--from: name every cluster (NAME=PATH) or none');
+      if (pemFlags) throw guardError('LCG_FLAG_CONFLICT', '--issuer-cert/--issuer-key/--trust-anchors/--trust-bundle', 'describe one cluster', '--from NAME=PATH (give each cluster its objects as YAML)');
       const byName = new Map<string, string[]>();
       for (const n of named) byName.set(n!.name, [...(byName.get(n!.name) ?? []), n!.path]);
       clusters = [...byName].map(([name, from]) => ({ name, from }));
     } else clusters = [{ from: flags.from }];
   } else if (flags.context.length > 1) {
     const dup = flags.context.find((c, i) => flags.context.indexOf(c) !== i);
-    if (dup !== undefined) throw new GuardError('LCG_USAGE', `--context ${dup} is given twice`);
-    if (flags.apiAddr !== undefined) throw new GuardError('LCG_USAGE', '--api-addr names one API server; it cannot be combined with several --context');
+    if (dup !== undefined) throw guardError('LCG_FLAG_REPEATED', '--context', dup);
+    if (flags.apiAddr !== undefined) throw guardError('LCG_FLAG_CONFLICT', '--api-addr', 'names one API server', 'several --context');
     clusters = flags.context.map((context) => ({ name: context, context }));
   } else clusters = [{ ...(flags.context[0] !== undefined ? { context: flags.context[0] } : {}) }];
-  if (clusters.length > MAX_CLUSTERS) throw new GuardError('LCG_USAGE', `at most ${MAX_CLUSTERS} clusters per run (got ${clusters.length})`);
+  if (clusters.length > MAX_CLUSTERS) throw guardError('LCG_FLAG_OUT_OF_RANGE', '--context/--from', `${clusters.length} clusters`, `at most ${MAX_CLUSTERS} per run`);
   if (clusters.length === 1 && clusters[0]!.name !== undefined) clusters = [{ ...clusters[0]!, name: undefined }];
 
   const stdinText = flags.from.some((f) => f === '-' || f.endsWith('=-')) ? await readStdin(io) : undefined;

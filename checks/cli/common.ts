@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, loadConfigFile, resolveConfig, type Config } from '../config.js';
-import { GuardError, isGuardError } from '../errors.js';
+import { guardError, isGuardError, USAGE_EXIT_CODE } from '../errors.js';
 import type { CliIO } from './io.js';
 
 /** Keys given by a flag of their own on every command (the others: `--rule`, and serve's `--mode`). */
@@ -64,7 +64,7 @@ function ruleOverrides(values: readonly string[]): Config['rules'] {
   for (const v of values) {
     const m = RULE_FLAG.exec(v);
     if (!m || (m[2] === undefined && m[3] === undefined)) {
-      throw new GuardError('LCG_USAGE', `--rule ${JSON.stringify(v)}: expected <rule id>=<error|warning|off>[,repair|,no-repair]`);
+      throw guardError('LCG_RULE_FLAG_INVALID', v);
     }
     rules[m[1] as string] = { ...(m[2] ? { severity: m[2] as 'error' | 'warning' | 'off' } : {}), ...(m[3] ? { repair: m[3] === 'repair' } : {}) };
   }
@@ -122,7 +122,7 @@ export function parseCommand(cmd: Command, argv: string[]): number | undefined {
   } catch (e) {
     if (!(e instanceof CommanderError)) throw e;
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
-    throw new GuardError('LCG_USAGE', e.message.replace(/^error: /, ''));
+    throw guardError('LCG_USAGE', e.message.replace(/^error: /, ''));
   }
 }
 
@@ -130,7 +130,7 @@ export function parseCommand(cmd: Command, argv: string[]): number | undefined {
 export function reportFailure(e: unknown, io: CliIO): number {
   if (isGuardError(e)) {
     io.stderr.write(`linkerd-cert-guard: ${e.message.split('\n')[0]}\n`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   const msg = e instanceof Error ? e.message : String(e);
   io.stderr.write(`linkerd-cert-guard: internal error: ${msg.split('\n')[0]}\n`);

@@ -3,7 +3,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { packageVersion } from '../tool.js';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
 import { encodeText, entriesOf, expandPaths, parseSource, readSource, type LintEntry, type SourceFile } from '../lint/input.js';
 import { LIMITS } from '../limits.js';
@@ -34,9 +34,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (done !== undefined) return done;
   const flags = cmd.opts<LintFlags>();
   const paths = cmd.args;
-  if (paths.length === 0) throw new GuardError('LCG_USAGE', 'lint needs at least one PATH (a file, a directory, or - for stdin)');
-  if (flags.write && !flags.fix) throw new GuardError('LCG_USAGE', '--write only makes sense with --fix');
-  if (flags.write && paths.includes('-')) throw new GuardError('LCG_USAGE', '--write cannot rewrite stdin; drop --write to print the repaired documents');
+  if (paths.length === 0) throw guardError('LCG_FLAG_MISSING', 'lint', 'at least one PATH (a file, a directory, or - for stdin)');
+  if (flags.write && !flags.fix) throw guardError('LCG_FLAG_MISSING', '--write', '--fix');
+  if (flags.write && paths.includes('-')) throw guardError('LCG_FLAG_CONFLICT', '--write', 'rewrites files', '- (stdin); drop --write to print the repaired documents');
   const config = configFromFlags(flags);
 
   const files = expandPaths(paths, io.cwd);
@@ -46,7 +46,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   for (const f of files) {
     const source = readSource(f, io.cwd, stdin);
     documents += source.slices.length;
-    if (documents > LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `lint reads at most ${LIMITS.documents} YAML documents in one run; ${f} goes past it`);
+    if (documents > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', f, `goes past the ${LIMITS.documents} YAML documents lint reads in one run`);
     sources.push(source);
   }
   const lint = (srcs: readonly SourceFile[]): LintedObject[] => lintEntries(boundedEntries(srcs), config);
@@ -81,7 +81,7 @@ function boundedEntries(sources: readonly SourceFile[]): LintEntry[] {
   const out: LintEntry[] = [];
   for (const s of sources) {
     for (const e of entriesOf(s)) {
-      if (out.length >= LIMITS.documents) throw new GuardError('LCG_INPUT_UNREADABLE', `lint reads at most ${LIMITS.documents} objects in one run; ${s.path} goes past it`);
+      if (out.length >= LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', s.path, `goes past the ${LIMITS.documents} objects lint reads in one run`);
       out.push(e);
     }
   }
@@ -100,7 +100,7 @@ async function writeAll(files: ReadonlyArray<{ source: SourceFile; text: string 
     return why ? [`${f.source.path}: ${why}`] : [];
   });
   if (refused.length > 0) {
-    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `--write changed no file: cannot rewrite ${refused.join('; ')}`);
+    throw guardError('LCG_OUTPUT_UNWRITABLE', `--write changed no file: cannot rewrite ${refused.join('; ')}`);
   }
   const failed: string[] = [];
   const written: string[] = [];
@@ -114,6 +114,6 @@ async function writeAll(files: ReadonlyArray<{ source: SourceFile; text: string 
   }
   if (failed.length > 0) {
     const done = written.length > 0 ? ` (rewritten: ${written.join(', ')})` : '';
-    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${failed.join('; ')}${done}`);
+    throw guardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${failed.join('; ')}${done}`);
   }
 }

@@ -10,7 +10,7 @@
 import { Option } from 'commander';
 import { readObjects } from '../cluster/files.js';
 import type { Config } from '../config.js';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 import { kindOf, namespaceOf } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import { rotationInput } from '../rotation/input.js';
@@ -39,9 +39,9 @@ const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 
 export function parseDuration(s: string): number {
   const m = DURATION.exec(s.trim());
-  if (!m) throw new GuardError('LCG_USAGE', `--timeout: not a duration: ${JSON.stringify(s)} (e.g. 90s, 10m, 1h)`);
+  if (!m) throw guardError('LCG_FLAG_INVALID', '--timeout', 'a duration', s, '90s, 10m, 1h');
   const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h'];
-  if (ms <= 0 || ms > MAX_TIMEOUT_MS) throw new GuardError('LCG_USAGE', `--timeout: ${s} is out of range (1ms to 24h)`);
+  if (ms <= 0 || ms > MAX_TIMEOUT_MS) throw guardError('LCG_FLAG_OUT_OF_RANGE', '--timeout', s, '1ms to 24h');
   return ms;
 }
 
@@ -128,10 +128,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const config = configFromFlags(flags);
   parseNow(flags.now);
   const timeoutMs = parseDuration(flags.timeout);
-  if (flags.all && !flags.apply) throw new GuardError('LCG_USAGE', '--all needs --apply');
+  if (flags.all && !flags.apply) throw guardError('LCG_FLAG_MISSING', '--all', '--apply');
   if (flags.from.length > 0) {
-    if (flags.apply) throw new GuardError('LCG_USAGE', '--apply changes a live cluster; it cannot be combined with --from');
-    if (flags.kubeconfig !== undefined || flags.context.length > 0) throw new GuardError('LCG_USAGE', '--kubeconfig/--context read a live cluster; they cannot be combined with --from');
+    if (flags.apply) throw guardError('LCG_FLAG_CONFLICT', '--apply', 'changes a live cluster', '--from');
+    if (flags.kubeconfig !== undefined || flags.context.length > 0) throw guardError('LCG_FLAG_CONFLICT', '--kubeconfig/--context', 'read a live cluster', '--from');
     const stdinText = flags.from.includes('-') ? await readStdin(io) : undefined;
     const objects = scoped(readObjects(flags.from, io.cwd, stdinText), config, flags.namespace);
     const state = await judge(config, 'files', objects, undefined, objects.some((o) => kindOf(o) === 'Pod'));
@@ -140,7 +140,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const { connectCluster } = await import('../rotation/cluster.js');
-  if (new Set(flags.context).size !== flags.context.length) throw new GuardError('LCG_USAGE', '--context: each cluster once');
+  if (new Set(flags.context).size !== flags.context.length) throw guardError('LCG_FLAG_REPEATED', '--context', flags.context.find((c, i) => flags.context.indexOf(c) !== i) ?? '');
   const contexts = flags.context.length > 0 ? flags.context : [undefined];
   const clusters = await Promise.all(contexts.map((context) => connectCluster(config, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(context ? { context } : {}) })));
   const readAll = async (): Promise<ClusterState[]> =>

@@ -4,7 +4,7 @@
  */
 import { Option } from 'commander';
 import { MODES, type Mode } from '../config.js';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 import { holdYoungGeneration } from '../../webhook/heap.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
 import { startWebhookServer, type HostPort } from '../../webhook/server.js';
@@ -73,15 +73,15 @@ export const run: CommandRunner = async (argv, io) => {
 function tlsSource(flags: ServeFlags): TlsSource {
   if (flags.tlsDir !== undefined) {
     if (flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
-      throw new GuardError('LCG_USAGE', '--tls-dir cannot be combined with --tls-cert/--tls-key');
+      throw guardError('LCG_FLAG_CONFLICT', '--tls-dir', 'names the serving certificate directory', '--tls-cert/--tls-key');
     }
     return { dir: flags.tlsDir };
   }
   if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) return { certFile: flags.tlsCert, keyFile: flags.tlsKey };
   if (flags.tlsCert !== undefined || flags.tlsKey !== undefined) {
-    throw new GuardError('LCG_USAGE', '--tls-cert and --tls-key must be given together');
+    throw guardError('LCG_FLAG_MISSING', flags.tlsCert !== undefined ? '--tls-cert' : '--tls-key', flags.tlsCert !== undefined ? '--tls-key' : '--tls-cert');
   }
-  throw new GuardError('LCG_USAGE', 'a serving certificate is required: --tls-dir DIR or --tls-cert FILE --tls-key FILE');
+  throw guardError('LCG_FLAG_MISSING', 'serve', 'a serving certificate: --tls-dir DIR or --tls-cert FILE --tls-key FILE');
 }
 
 /** `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (all interfaces). */
@@ -89,7 +89,7 @@ export function parseHostPort(value: string, flag: string): HostPort {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port > 65535) {
-    throw new GuardError('LCG_USAGE', `${flag} must be HOST:PORT (e.g. 0.0.0.0:9443 or [::]:9443), got '${value}'`);
+    throw guardError('LCG_FLAG_INVALID', flag, 'HOST:PORT', value, '0.0.0.0:9443 or [::]:9443');
   }
   const host = m[1] ?? (m[2] || '0.0.0.0');
   return { host, port };
@@ -97,8 +97,7 @@ export function parseHostPort(value: string, flag: string): HostPort {
 
 function seconds(value: string, flag: string, min: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > 3600) {
-    throw new GuardError('LCG_USAGE', `${flag} must be a number of seconds between ${min} and 3600, got '${value}'`);
-  }
+  if (value.trim() === '' || !Number.isFinite(n)) throw guardError('LCG_FLAG_INVALID', flag, 'a number of seconds', value);
+  if (n < min || n > 3600) throw guardError('LCG_FLAG_OUT_OF_RANGE', flag, value, `${min} to 3600 seconds`);
   return n;
 }

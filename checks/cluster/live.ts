@@ -3,7 +3,7 @@
  * @kubernetes/client-node (kubeconfig, --kubeconfig, --context, or in-cluster), and returns them as plain
  * objects for buildSnapshot. The client is imported lazily so file mode never pays for loading it.
  */
-import { GuardError } from '../errors.js';
+import { guardError, type GuardError } from '../errors.js';
 import { httpLibrary } from './transport.js';
 import type { Config } from '../config.js';
 import type { K8sObject } from '../rules/types.js';
@@ -67,7 +67,7 @@ export function apiServerUrl(addr: string): string {
     if (!u.hostname || u.pathname.length > 1 || u.search || u.hash) throw new Error('not an address');
     return `${u.protocol}//${u.host}`;
   } catch {
-    throw new GuardError('LCG_USAGE', `--api-addr: not a host:port or https URL: ${JSON.stringify(addr.slice(0, 100))}`);
+    throw guardError('LCG_FLAG_INVALID', '--api-addr', 'a host:port or https URL', addr);
   }
 }
 
@@ -96,19 +96,19 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
   } catch (e) {
-    throw new GuardError('LCG_INPUT_UNREADABLE', `cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    throw guardError('LCG_KUBECONFIG', `cannot load kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
   if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new GuardError('LCG_USAGE', `context "${opts.context}" not found in kubeconfig`);
+    if (!kc.getContextObject(opts.context)) throw guardError('LCG_KUBECONFIG', `context "${opts.context}" not found in kubeconfig`);
     kc.setCurrentContext(opts.context);
   }
   const offline = opts.offline ?? 'check files with --from or --issuer-cert/--issuer-key/--trust-anchors';
   let cluster = kc.getCurrentCluster();
   // client-node falls back to an unauthenticated http://localhost:8080 when it finds no configuration at all
   if (!opts.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080') {
-    throw new GuardError('LCG_INPUT_UNREADABLE', `no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or ${offline}`);
+    throw guardError('LCG_KUBECONFIG', `no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster): pass --kubeconfig, or ${offline}`);
   }
-  if (!cluster) throw new GuardError('LCG_INPUT_UNREADABLE', `no Kubernetes cluster configured: pass --kubeconfig/--context, or ${offline}`);
+  if (!cluster) throw guardError('LCG_KUBECONFIG', `no Kubernetes cluster configured: pass --kubeconfig/--context, or ${offline}`);
   if (opts.apiAddr) {
     const server = apiServerUrl(opts.apiAddr);
     kc.clusters = kc.clusters.map((c) => (c.name === cluster?.name ? { ...c, server } : c));
@@ -134,9 +134,9 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
 
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    const msg = e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e);
     const said = status ? apiMessage(e) : undefined;
-    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${server}: ${status ? `HTTP ${status}${said ? `: ${said}` : ''}` : msg}`);
+    return guardError('LCG_CLUSTER_UNREACHABLE', what, server, status ? `HTTP ${status}${said ? `: ${said}` : ''}` : msg);
   };
   /** A read where 404 is an answer (recorded) and anything else stops the run. */
   const read = async (what: string, key: string, f: () => Promise<unknown>, kind: string, apiVersion: string, notFoundText: string): Promise<void> => {

@@ -9,7 +9,7 @@ import {
   closeSync, constants, fchmodSync, fchownSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 
 function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -50,7 +50,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, display: string 
     uid = st.uid;
     gid = st.gid;
   } catch (e) {
-    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${display}: ${reason(e)}`);
+    throw guardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${display}: ${reason(e)}`);
   }
   const dir = dirname(target);
   // a dot file: lint's directory walk skips it, should one ever be left behind by a power cut
@@ -82,7 +82,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, display: string 
     } catch {
       // never created
     }
-    throw new GuardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${display}: ${reason(e)}; the file is unchanged`);
+    throw guardError('LCG_OUTPUT_UNWRITABLE', `cannot write ${display}: ${reason(e)}; the file is unchanged`);
   }
   // the rename is durable once the directory is flushed too
   try {

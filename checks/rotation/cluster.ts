@@ -3,7 +3,7 @@
  * step needs. Every change is one the user would make by hand (`cmctl renew`,
  * `kubectl rollout restart`, the Secret copy of Linkerd's guide); nothing is ever deleted.
  */
-import { GuardError } from '../errors.js';
+import { GuardError, guardError } from '../errors.js';
 import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
@@ -102,7 +102,7 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
   const generic = new k8s.KubernetesObjectApi(configuration);
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
-    return new GuardError('LCG_CLUSTER_UNREACHABLE', `cannot read ${what} from ${server}: ${status ? `HTTP ${status}` : e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    return guardError('LCG_CLUSTER_UNREACHABLE', what, server, status ? `HTTP ${status}` : e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e));
   };
   const [anchorName = 'linkerd-trust-anchor', previousName = 'linkerd-previous-anchor'] = config.anchorNames;
 

@@ -354,7 +354,7 @@ t.test('startup failures are one-line GuardErrors', async (t) => {
   writeSecretVolume(dir, { 'tls.crt': first.certPem, 'tls.key': first.keyPem });
   await t.rejects(
     startWebhookServer({ config: resolveConfig(), tls: { dir }, listen: { host: '127.0.0.1', port: server.port }, metricsListen: null, logger: createLogger('silent', new PassThrough()) }),
-    { code: 'LCG_USAGE', message: `cannot listen on 127.0.0.1:${server.port}: EADDRINUSE` },
+    { code: 'LCG_LISTEN_FAILED', message: `cannot listen on 127.0.0.1:${server.port}: EADDRINUSE` },
   );
 });
 

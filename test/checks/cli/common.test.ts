@@ -44,8 +44,8 @@ t.test('flags override the config file; without the flag the file stands', async
 
 t.test('bad flag values are one-line errors naming the key or the flag', async (t) => {
   t.throws(() => configFromFlags(parse(['--issuer-name', 'Not_A_Name'])), { code: 'LCG_CONFIG_INVALID', message: /issuerName/ });
-  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca'])), { code: 'LCG_USAGE', message: /--rule "certificate\/is-ca": expected/ });
-  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca=fatal'])), { code: 'LCG_USAGE' });
+  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca'])), { code: 'LCG_RULE_FLAG_INVALID', message: /--rule "certificate\/is-ca": expected/ });
+  t.throws(() => configFromFlags(parse(['--rule', 'certificate/is-ca=fatal'])), { code: 'LCG_RULE_FLAG_INVALID' });
 });
 
 t.test('parseCommand: help is done (0), usage errors are GuardErrors, other errors are never swallowed', async (t) => {

@@ -26,13 +26,13 @@ writeSecretVolume(tlsDir, { 'tls.crt': serving.certPem, 'tls.key': serving.keyPe
 t.test('usage errors and unreadable TLS files: one line, exit 2', async (t) => {
   const empty = mkdtempSync(join(tmpdir(), 'lcg-serve-empty-'));
   const cases: Array<[string[], RegExp]> = [
-    [[], /^linkerd-cert-guard: a serving certificate is required: --tls-dir DIR or --tls-cert FILE --tls-key FILE\n$/],
-    [['--tls-cert', 'a.crt'], /--tls-cert and --tls-key must be given together\n$/],
-    [['--tls-dir', tlsDir, '--tls-key', 'k'], /--tls-dir cannot be combined with --tls-cert\/--tls-key\n$/],
+    [[], /^linkerd-cert-guard: serve needs a serving certificate: --tls-dir DIR or --tls-cert FILE --tls-key FILE\n$/],
+    [['--tls-cert', 'a.crt'], /--tls-cert needs --tls-key\n$/],
+    [['--tls-dir', tlsDir, '--tls-key', 'k'], /--tls-dir names the serving certificate directory; it cannot be combined with --tls-cert\/--tls-key\n$/],
     [['--tls-dir', empty], /^linkerd-cert-guard: cannot read .*tls\.crt: ENOENT\n$/],
-    [['--tls-dir', tlsDir, '--listen', 'localhost'], /--listen must be HOST:PORT .*got 'localhost'\n$/],
-    [['--tls-dir', tlsDir, '--metrics-listen', '1.2.3.4:99999'], /--metrics-listen must be HOST:PORT/],
-    [['--tls-dir', tlsDir, '--drain-delay', 'soon'], /--drain-delay must be a number of seconds between 0 and 3600, got 'soon'\n$/],
+    [['--tls-dir', tlsDir, '--listen', 'localhost'], /--listen: not HOST:PORT: "localhost" \(e\.g\. 0\.0\.0\.0:9443 or \[::\]:9443\)\n$/],
+    [['--tls-dir', tlsDir, '--metrics-listen', '1.2.3.4:99999'], /--metrics-listen: not HOST:PORT: "1\.2\.3\.4:99999"/],
+    [['--tls-dir', tlsDir, '--drain-delay', 'soon'], /--drain-delay: not a number of seconds: "soon"\n$/],
     [['--tls-dir', tlsDir, '--mode', 'block'], /option '--mode <mode>' argument 'block' is invalid. Allowed choices are enforce, repair, audit/],
     [['--tls-dir', tlsDir, '--config', join(empty, 'missing.yaml')], /^linkerd-cert-guard: cannot read config .*missing\.yaml: no such file\n$/],
     [['--tls-dir', tlsDir, '--trust-domain', 'Not A Domain'], /invalid configuration: trustDomain/],
@@ -59,8 +59,8 @@ t.test('HOST:PORT parsing', async (t) => {
   t.same(parseHostPort('[::]:9443', '--listen'), { host: '::', port: 9443 });
   t.same(parseHostPort('127.0.0.1:0', '--listen'), { host: '127.0.0.1', port: 0 });
   t.same(parseHostPort('webhook.local:8443', '--listen'), { host: 'webhook.local', port: 8443 });
-  t.throws(() => parseHostPort('::1:9443', '--listen'), { code: 'LCG_USAGE' });
-  t.throws(() => parseHostPort('host:', '--listen'), { code: 'LCG_USAGE' });
+  t.throws(() => parseHostPort('::1:9443', '--listen'), { code: 'LCG_FLAG_INVALID' });
+  t.throws(() => parseHostPort('host:', '--listen'), { code: 'LCG_FLAG_INVALID' });
 });
 
 t.test('a real serve process: answers, then drains on SIGTERM and exits 0', async (t) => {

@@ -95,9 +95,9 @@ t.test('live: a missing issuer Secret is a finding; an unknown context or a down
   const code = await run(['--kubeconfig', api.kubeconfig], { stdout: out.stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() });
   t.equal(code, 1);
   t.match(out.text(), /× certificate config is valid\n    secrets "linkerd-identity-issuer" not found\n/);
-  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--context', 'nope'], { stdout: capture().stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), { code: 'LCG_USAGE', message: 'context "nope" not found in kubeconfig' });
+  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--context', 'nope'], { stdout: capture().stream, stderr: capture().stream, stdin: process.stdin, env: {}, cwd: process.cwd() }), { code: 'LCG_KUBECONFIG', message: 'context "nope" not found in kubeconfig' });
   await t.rejects(loadLive({ kubeconfig: api.kubeconfig, context: 'down', proxy: false, config: resolveConfig() }), { code: 'LCG_CLUSTER_UNREACHABLE', message: /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: / });
-  await t.rejects(loadLive({ kubeconfig: '/nonexistent/kubeconfig', proxy: false, config: resolveConfig() }), { code: 'LCG_INPUT_UNREADABLE' });
+  await t.rejects(loadLive({ kubeconfig: '/nonexistent/kubeconfig', proxy: false, config: resolveConfig() }), { code: 'LCG_KUBECONFIG' });
 });
 
 t.test('live: RBAC withholding optional objects narrows the run; withholding what --proxy needs exits 2', async (t) => {
@@ -137,5 +137,5 @@ t.test('live: the flags linkerd check forwards: --as, --as-group, --namespace, -
   const doc = JSON.parse(down.text()) as { categories: Array<{ categoryName: string; checks: Array<{ id: string; error: string }> }> };
   t.same(doc.categories.map((c) => c.categoryName), ['kubernetes-api']);
   t.match(doc.categories[0]!.checks[0]!.error, /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: .*ECONNREFUSED/);
-  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--api-addr', 'https://x/y'], io), { code: 'LCG_USAGE', message: '--api-addr: not a host:port or https URL: "https://x/y"' });
+  await t.rejects(run(['--kubeconfig', api.kubeconfig, '--api-addr', 'https://x/y'], io), { code: 'LCG_FLAG_INVALID', message: '--api-addr: not a host:port or https URL: "https://x/y"' });
 });
