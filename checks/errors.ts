@@ -10,7 +10,7 @@ interface ErrorSpec {
   /** what the error means, for docs/errors.md */
   summary: string;
   /** the answer's status when the webhook meets it (CLI: always exit 2) */
-  status: 400 | 413 | 415 | 503;
+  status: 400 | 404 | 413 | 415 | 500 | 503;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry declares its own parameters
   message: (...args: any[]) => string;
 }
@@ -103,15 +103,40 @@ export const ERRORS = {
     status: 400,
     message: (address: string, reason: string) => `cannot listen on ${address}: ${reason}`,
   },
-  LCG_REVIEW_INVALID: {
-    summary: 'the webhook received a body that is not an AdmissionReview it can judge',
+  LCG_BODY_MALFORMED: {
+    summary: 'the webhook received a body that is not JSON',
     status: 400,
-    message: (reason: string) => reason,
+    message: () => 'malformed JSON: the body is not a JSON document',
+  },
+  LCG_BODY_OUT_OF_BOUNDS: {
+    summary: 'the webhook received JSON past the bounds every input has (nesting depth, values)',
+    status: 400,
+    message: (bound: string) => `request body is ${bound}`,
+  },
+  LCG_NOT_A_REVIEW: {
+    summary: 'the webhook received JSON that is not an AdmissionReview',
+    status: 400,
+    message: (expected: string) => `body is not an AdmissionReview: expected ${expected}`,
+  },
+  LCG_REVIEW_INVALID: {
+    summary: 'the webhook received an AdmissionReview whose request it cannot judge (a field missing or of the wrong type)',
+    status: 400,
+    message: (field: string, problem: string) => `invalid AdmissionReview: ${field}: ${problem}`,
   },
   LCG_BODY_TOO_LARGE: {
     summary: "the webhook received a body over its limit (refused before it is read, when the length is declared)",
     status: 413,
     message: (limit: number) => `request body exceeds ${limit} bytes`,
+  },
+  LCG_NOT_FOUND: {
+    summary: 'the webhook was asked for a path it does not serve',
+    status: 404,
+    message: () => 'not found: the webhook serves POST /mutate, POST /validate, GET /healthz, GET /readyz',
+  },
+  LCG_INTERNAL: {
+    summary: 'the webhook failed while judging (a bug: the API server applies the failurePolicy; the log has the detail)',
+    status: 500,
+    message: (during: string) => `internal error${during ? ` while ${during}` : ''}`,
   },
   LCG_BODY_ENCODING: {
     summary: 'the webhook received a compressed body (the API server never sends one)',
@@ -147,7 +172,9 @@ export function isGuardError(e: unknown): e is GuardError {
 /** The exit code of every GuardError: a usage or input error. */
 export const USAGE_EXIT_CODE = 2;
 
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
 /** The webhook's JSON body for a refused request, fastify's shape: `{statusCode, code, error, message}`. */
 export function errorBody(e: GuardError): { statusCode: number; code: ErrorCode; error: string; message: string } {
-  return { statusCode: e.statusCode, code: e.code, error: e.message, message: e.message };
+  return { statusCode: e.statusCode, code: e.code, error: STATUS_TEXT[e.statusCode] ?? 'Error', message: e.message };
 }

@@ -5,11 +5,11 @@
  * decision itself.
  */
 import type { IncomingMessage } from 'node:http';
+import { guardError, type GuardError } from '../checks/errors.js';
 import { boundsViolation, LIMITS } from '../checks/limits.js';
 
-export type BodyResult =
-  | { ok: true; value: unknown }
-  | { ok: false; status: 400 | 413 | 415; error: string };
+/** The decoded body, or why it is refused (the error carries the status to answer with). */
+export type BodyResult = { ok: true; value: unknown } | { ok: false; error: GuardError };
 
 /** A declared Content-Length over the limit: known before a byte of the body is read. */
 export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
@@ -17,9 +17,6 @@ export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
   return Number.isFinite(declared) && declared > limit;
 }
 
-export function tooLargeError(limit: number): string {
-  return `request body exceeds ${limit} bytes`;
-}
 
 /**
  * Read and parse a JSON body of at most `limit` bytes. An oversized body is answered at once: a
@@ -33,11 +30,11 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') {
       req.resume();
-      req.once('end', () => resolve({ ok: false, status: 415, error: `unsupported content-encoding ${JSON.stringify(encoding).slice(0, 40)}` }));
+      req.once('end', () => resolve({ ok: false, error: guardError('LCG_BODY_ENCODING', String(encoding)) }));
       return;
     }
     if (declaredTooLarge(req, limit)) {
-      resolve({ ok: false, status: 413, error: tooLargeError(limit) });
+      resolve({ ok: false, error: guardError('LCG_BODY_TOO_LARGE', limit) });
       return;
     }
     const chunks: Buffer[] = [];
@@ -50,7 +47,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
         chunks.length = 0;
         req.off('data', onData);
         req.resume(); // whatever still arrives before the close is discarded
-        resolve({ ok: false, status: 413, error: tooLargeError(limit) });
+        resolve({ ok: false, error: guardError('LCG_BODY_TOO_LARGE', limit) });
         return;
       }
       chunks.push(chunk);
@@ -68,12 +65,12 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
       try {
         value = JSON.parse(text) as unknown;
       } catch {
-        resolve({ ok: false, status: 400, error: 'malformed JSON: the body is not a JSON document' });
+        resolve({ ok: false, error: guardError('LCG_BODY_MALFORMED') });
         return;
       }
       const broken = boundsViolation(value);
       if (broken) {
-        resolve({ ok: false, status: 400, error: `request body is ${broken}` });
+        resolve({ ok: false, error: guardError('LCG_BODY_OUT_OF_BOUNDS', broken) });
         return;
       }
       resolve({ ok: true, value });

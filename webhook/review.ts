@@ -4,6 +4,7 @@
  * Only the envelope is validated; the embedded objects are judged by the rules, which read
  * every field defensively.
  */
+import { guardError, type GuardError } from '../checks/errors.js';
 import { Ajv, type JSONSchemaType } from 'ajv';
 import type { K8sObject } from '../checks/rules/types.js';
 
@@ -117,7 +118,7 @@ export const ADMISSION_REVIEW_SCHEMA: JSONSchemaType<AdmissionReview> = {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateReview = ajv.compile(ADMISSION_REVIEW_SCHEMA);
 
-export type ReviewCheck = { ok: true; review: AdmissionReview } | { ok: false; error: string };
+export type ReviewCheck = { ok: true; review: AdmissionReview } | { ok: false; error: GuardError };
 
 /**
  * Check that a decoded body is an AdmissionReview with a request. The error is one line,
@@ -126,22 +127,18 @@ export type ReviewCheck = { ok: true; review: AdmissionReview } | { ok: false; e
 export function checkReview(body: unknown): ReviewCheck {
   if (validateReview(body)) return { ok: true, review: body };
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, error: 'body is not an AdmissionReview: expected a JSON object' };
+    return { ok: false, error: guardError('LCG_NOT_A_REVIEW', 'a JSON object') };
   }
   const o = body as Record<string, unknown>;
   if (o.kind !== 'AdmissionReview' || typeof o.apiVersion !== 'string' || !(ADMISSION_API_VERSIONS as readonly string[]).includes(o.apiVersion)) {
-    return { ok: false, error: `body is not an AdmissionReview: expected apiVersion ${ADMISSION_API_VERSIONS[0]} and kind AdmissionReview` };
+    return { ok: false, error: guardError('LCG_NOT_A_REVIEW', `apiVersion ${ADMISSION_API_VERSIONS[0]} and kind AdmissionReview`) };
   }
   if (o.request === undefined || o.request === null) {
-    return { ok: false, error: 'AdmissionReview has no request' };
+    return { ok: false, error: guardError('LCG_REVIEW_INVALID', 'request', 'required') };
   }
   const e = validateReview.errors?.[0];
   const where = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'request';
-  const detail =
-    e?.keyword === 'required'
-      ? `${where}.${(e.params as { missingProperty: string }).missingProperty}: required`
-      : e?.keyword === 'enum'
-        ? `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-        : `${where}: ${e?.message ?? 'invalid'}`;
-  return { ok: false, error: `invalid AdmissionReview: ${detail}` };
+  if (e?.keyword === 'required') return { ok: false, error: guardError('LCG_REVIEW_INVALID', `${where}.${(e.params as { missingProperty: string }).missingProperty}`, 'required') };
+  const problem = e?.keyword === 'enum' ? `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : (e?.message ?? 'invalid');
+  return { ok: false, error: guardError('LCG_REVIEW_INVALID', where, problem) };
 }

@@ -9,11 +9,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../checks/config.js';
-import { guardError } from '../checks/errors.js';
+import { errorBody, guardError, type GuardError } from '../checks/errors.js';
 import { admit, type Endpoint } from './admission.js';
 import type { Logger } from './log.js';
 import { kindLabel, WebhookMetrics } from './metrics.js';
-import { declaredTooLarge, readJsonBody, tooLargeError } from './body.js';
+import { declaredTooLarge, readJsonBody } from './body.js';
 import { clip } from '../checks/limits.js';
 import { checkReview, type AdmissionReviewResponse } from './review.js';
 import { loadServingPair, ServingCertificateWatcher, type ServingPair, type TlsSource } from './tls.js';
@@ -97,11 +97,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'draining');
   });
   app.use((_req, res) => {
-    res.status(404).json({ error: 'not found: the webhook serves POST /mutate, POST /validate, GET /healthz, GET /readyz' });
+    res.status(404).json(errorBody(guardError('LCG_NOT_FOUND')));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     logger.error({ err: { message: (err as Error).message } }, 'internal error');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+    if (!res.headersSent) res.status(500).json(errorBody(guardError('LCG_INTERNAL', '')));
   });
 
   /**
@@ -118,13 +118,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   async function review(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJsonBody(req, o.bodyLimitBytes);
     if (!body.ok) {
-      reject(endpoint, res, body.status, body.error);
+      reject(endpoint, res, body.error);
       return;
     }
     const started = performance.now();
     const checked = checkReview(body.value);
     if (!checked.ok) {
-      reject(endpoint, res, 400, checked.error);
+      reject(endpoint, res, checked.error);
       return;
     }
     const { review } = checked;
@@ -136,7 +136,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       // A rule threw: answer 500 so the API server applies the configured failurePolicy.
       metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: 'error' });
       logger.error({ uid: request.uid, endpoint, kind: clip(request.kind.kind), err: { message: (e as Error).message } }, 'admission failed');
-      send(res, 500, { error: 'internal error while judging the object' });
+      send(res, 500, errorBody(guardError('LCG_INTERNAL', 'judging the object')));
       return;
     }
     const answer: AdmissionReviewResponse = { apiVersion: review.apiVersion, kind: 'AdmissionReview', response: admission.response };
@@ -166,15 +166,16 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     );
   }
 
-  function reject(endpoint: string, res: ServerResponse, status: number, error: string): void {
+  function reject(endpoint: string, res: ServerResponse, error: GuardError): void {
+    const status = error.statusCode;
     metrics.requests.inc({ endpoint, kind: '', operation: '', decision: 'invalid' });
-    logger.warn({ endpoint, status, error }, 'rejected request');
+    logger.warn({ endpoint, status, code: error.code, error: error.message }, 'rejected request');
     // the rest of an oversized body is never waited for: the connection ends with the answer
     if (status === 413) {
       res.setHeader('Connection', 'close');
       if (res.socket) lingerOnClose(res.socket);
     }
-    send(res, status, { error });
+    send(res, status, errorBody(error));
   }
 
   /**
@@ -184,7 +185,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   function onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
     const endpoint = admissionEndpoint(req);
     if (declaredTooLarge(req, o.bodyLimitBytes)) {
-      reject(endpoint ?? 'other', res, 413, tooLargeError(o.bodyLimitBytes));
+      reject(endpoint ?? 'other', res, guardError('LCG_BODY_TOO_LARGE', o.bodyLimitBytes));
       return;
     }
     res.writeContinue();
@@ -200,7 +201,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     review(endpoint, req, res).catch((e: unknown) => {
       logger.error({ endpoint, err: { message: (e as Error).message } }, 'internal error');
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      if (!res.headersSent) send(res, 500, errorBody(guardError('LCG_INTERNAL', '')));
     });
   }
 

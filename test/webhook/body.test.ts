@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readJsonBody, type BodyResult } from '../../webhook/body.js';
 
 // A plain-HTTP server is enough here: the body reader sees an IncomingMessage either way.
-async function roundTrip(t: Tap, send: (port: number) => Promise<void>, limit = 1024): Promise<BodyResult> {
+async function roundTrip(t: Tap, send: (port: number) => Promise<void>, limit = 1024): Promise<ReturnType<typeof plain>> {
   let seen: BodyResult | undefined;
   const server = createServer((req: IncomingMessage, res) => {
     readJsonBody(req, limit).then((r) => {
@@ -16,7 +16,12 @@ async function roundTrip(t: Tap, send: (port: number) => Promise<void>, limit = 
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   await send((server.address() as AddressInfo).port);
   if (!seen) throw new Error('no result');
-  return seen;
+  return plain(seen);
+}
+
+/** A refusal as plain data: the status and code the catalogue gives, and the message. */
+function plain(r: BodyResult): { ok: true; value: unknown } | { ok: false; status: number; code: string; error: string } {
+  return r.ok ? r : { ok: false, status: r.error.statusCode, code: r.error.code, error: r.error.message };
 }
 type Tap = { teardown(fn: () => unknown): void };
 
@@ -44,15 +49,15 @@ t.test('JSON bodies are parsed, whatever the chunking', async (t) => {
 
 t.test('malformed JSON: 400 without quoting the body', async (t) => {
   const r = await roundTrip(t, (p) => post(p, '{"secret": "hunter2"'));
-  t.same(r, { ok: false, status: 400, error: 'malformed JSON: the body is not a JSON document' });
+  t.same(r, { ok: false, status: 400, code: 'LCG_BODY_MALFORMED', error: 'malformed JSON: the body is not a JSON document' });
 });
 
 t.test('too large: 413 whether declared or streamed, answered without reading the rest', async (t) => {
   const big = 'x'.repeat(2048);
-  t.same(await roundTrip(t, (p) => post(p, big)), { ok: false, status: 413, error: 'request body exceeds 1024 bytes' }, 'content-length');
+  t.same(await roundTrip(t, (p) => post(p, big)), { ok: false, status: 413, code: 'LCG_BODY_TOO_LARGE', error: 'request body exceeds 1024 bytes' }, 'content-length');
   t.same(
     await roundTrip(t, (p) => post(p, [Buffer.from(big.slice(0, 1000)), Buffer.from(big.slice(1000))], { 'transfer-encoding': 'chunked' })),
-    { ok: false, status: 413, error: 'request body exceeds 1024 bytes' },
+    { ok: false, status: 413, code: 'LCG_BODY_TOO_LARGE', error: 'request body exceeds 1024 bytes' },
     'chunked',
   );
   t.same(await roundTrip(t, (p) => post(p, JSON.stringify('y'.repeat(1000)))), { ok: true, value: 'y'.repeat(1000) }, 'at the limit is fine');
@@ -60,11 +65,11 @@ t.test('too large: 413 whether declared or streamed, answered without reading th
 
 t.test('compressed bodies are refused', async (t) => {
   const r = await roundTrip(t, (p) => post(p, 'xx', { 'content-encoding': 'gzip' }));
-  t.same(r, { ok: false, status: 415, error: 'unsupported content-encoding "gzip"' });
+  t.same(r, { ok: false, status: 415, code: 'LCG_BODY_ENCODING', error: 'unsupported content-encoding "gzip"' });
 });
 
 t.test('nesting past the depth bound: 400 naming the bound, whatever the depth', async (t) => {
   const deep = (n: number): string => `${'['.repeat(n)}1${']'.repeat(n)}`;
-  t.same(await roundTrip(t, (p) => post(p, deep(100_000)), 1024 * 1024), { ok: false, status: 400, error: 'request body is nested deeper than 100 levels' });
+  t.same(await roundTrip(t, (p) => post(p, deep(100_000)), 1024 * 1024), { ok: false, status: 400, code: 'LCG_BODY_OUT_OF_BOUNDS', error: 'request body is nested deeper than 100 levels' });
   t.same(await roundTrip(t, (p) => post(p, deep(50)), 1024 * 1024), { ok: true, value: JSON.parse(deep(50)) as unknown });
 });

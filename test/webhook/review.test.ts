@@ -25,8 +25,8 @@ t.test('what is not an AdmissionReview is rejected in one line naming why', asyn
     [[1, 2], /expected a JSON object/],
     ['AdmissionReview', /expected a JSON object/],
     [{ apiVersion: 'v1', kind: 'ConfigMap', data: {} }, /^body is not an AdmissionReview: expected apiVersion admission\.k8s\.io\/v1 and kind AdmissionReview$/],
-    [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /^AdmissionReview has no request$/],
-    [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: null }, /^AdmissionReview has no request$/],
+    [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, /^invalid AdmissionReview: request: required$/],
+    [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: null }, /^invalid AdmissionReview: request: required$/],
     [{ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { kind: { group: '', version: 'v1', kind: 'X' }, operation: 'CREATE' } }, /^invalid AdmissionReview: request\.uid: required$/],
     [{ ...reviewOf(issuer), request: { ...reviewOf(issuer).request, operation: 'PATCH' } }, /^invalid AdmissionReview: request\.operation: must be one of CREATE, UPDATE, DELETE, CONNECT$/],
     [{ ...reviewOf(issuer), request: { ...reviewOf(issuer).request, object: 'a string' } }, /^invalid AdmissionReview: request\.object: must be object$/],
@@ -36,8 +36,10 @@ t.test('what is not an AdmissionReview is rejected in one line naming why', asyn
     const r = checkReview(body);
     t.equal(r.ok, false, JSON.stringify(body)?.slice(0, 60) ?? 'undefined');
     if (!r.ok) {
-      t.match(r.error, expected);
-      t.notMatch(r.error, /\n/);
+      t.match(r.error.message, expected);
+      t.notMatch(r.error.message, /\n/);
+      t.match(r.error.code, /^LCG_(NOT_A_REVIEW|REVIEW_INVALID)$/);
+      t.equal(r.error.statusCode, 400);
     }
   }
 });
@@ -46,5 +48,5 @@ t.test('errors never echo the object', async (t) => {
   const secretish = { ...reviewOf(issuer), request: { ...reviewOf(issuer).request, uid: '', object: { data: { 'tls.key': 'LS0tLS1CRUdJTi' } } } };
   const r = checkReview(secretish);
   t.equal(r.ok, false);
-  if (!r.ok) t.notMatch(r.error, /LS0t/);
+  if (!r.ok) t.notMatch(r.error.message, /LS0t/);
 });

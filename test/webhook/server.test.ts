@@ -142,7 +142,7 @@ t.test('health, readiness, unknown paths, TLS floor, timeouts', async (t) => {
   t.equal(ready.text, 'ready');
   const nf = await call(server.port, '/nope', { ca });
   t.equal(nf.status, 404);
-  t.match(nf.json, { error: /not found/ });
+  t.match(nf.json, { statusCode: 404, code: 'LCG_NOT_FOUND', error: 'Not Found', message: /not found/ });
   t.equal((await call(server.port, '/mutate', { ca })).status, 404, 'GET /mutate is not a route');
 
   const tls11 = await new Promise<string>((resolve) => {
@@ -175,7 +175,7 @@ t.test('bad input gets a 4xx and the server keeps serving', async (t) => {
   };
   const oneLine = (r: HttpResult, status: number, error: RegExp, why: string): void => {
     t.equal(r.status, status, why);
-    t.match(r.json, { error }, why);
+    t.match(r.json, { statusCode: status, code: /^LCG_[A-Z_]+$/, message: error }, why);
     t.notMatch(r.text.trim(), /\n/, `${why}: one line`);
     t.notMatch(r.text, /at .*\.js:\d+/, `${why}: no stack`);
   };
@@ -185,7 +185,7 @@ t.test('bad input gets a 4xx and the server keeps serving', async (t) => {
   oneLine(await call(server.port, '/validate', { body: '{"apiVersion":"v1","kind":"ConfigMap"}', ca }), 400, /^body is not an AdmissionReview/, 'not a review');
   oneLine(await call(server.port, '/validate', { body: '[]', ca }), 400, /^body is not an AdmissionReview/, 'an array');
   oneLine(await call(server.port, '/validate', { body: '', ca }), 400, /^body is not an AdmissionReview/, 'empty body');
-  oneLine(await call(server.port, '/mutate', { body: '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', ca }), 400, /^AdmissionReview has no request$/, 'missing request');
+  oneLine(await call(server.port, '/mutate', { body: '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}', ca }), 400, /^invalid AdmissionReview: request: required$/, 'missing request');
   await stillServing('invalid reviews');
   const plain = await call(server.port, '/validate', { body: good, ca, headers: { 'content-type': 'text/plain' } });
   t.equal(plain.status, 200, 'the content type is not trusted to decide: the schema does');
@@ -424,7 +424,7 @@ t.test('hostile input: bounded answers at once, never a 5xx, and the server stay
     o.spec[field] = '<deep>';
     const r = await call(server.port, '/validate', { body: JSON.stringify(reviewOf(o)).replace('"<deep>"', deep), ca });
     t.equal(r.status, 400, `${field} 5,000 deep: 400`);
-    t.same(r.json, { error: 'request body is nested deeper than 100 levels' });
+    t.same(r.json, { statusCode: 400, code: 'LCG_BODY_OUT_OF_BOUNDS', error: 'Bad Request', message: 'request body is nested deeper than 100 levels' });
   }
   await stillServing('deep nesting');
 
