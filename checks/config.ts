@@ -1,5 +1,5 @@
 /**
- * Configuration (SPEC section 2): one YAML or JSON file, validated by a JSON Schema.
+ * Configuration: one YAML or JSON file, validated by a JSON Schema.
  * The same keys are Helm values (`config:` in the chart) and CLI flags.
  * Defaults are the names and namespaces Linkerd and its cert-manager guide use.
  */

@@ -1,5 +1,5 @@
 /**
- * The admission decision (SPEC section 3), a pure function of the review request, the
+ * The admission decision, a pure function of the review request, the
  * configuration and the endpoint. The HTTP server is a thin adapter around `admit`.
  *
  * - /mutate repairs: the merged JSON Patch of every fixable finding (enforce and repair

@@ -1,5 +1,5 @@
 /**
- * The admission webhook's HTTP edge (SPEC section 6): express on an HTTPS server whose
+ * The admission webhook's HTTP edge: express on an HTTPS server whose
  * certificate is swapped in place when it rotates, Prometheus metrics on a separate
  * plain-HTTP listener, and a drain on shutdown. All decisions are made by `admit`.
  */

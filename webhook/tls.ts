@@ -105,7 +105,10 @@ export class ServingCertificateWatcher {
   #source: TlsSource;
   #options: WatcherOptions;
   #current: ServingPair;
-  #lastRejected: string | undefined;
+  /** the read failure last reported (a file mid-swap), so each distinct one is reported once */
+  #lastReadError: string | undefined;
+  /** the content fingerprint of the pair last refused, so a bad pair is not re-validated every poll */
+  #lastRefusedPair: string | undefined;
   #watchers: FSWatcher[] = [];
   #poll: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
@@ -160,24 +163,25 @@ export class ServingCertificateWatcher {
     } catch (e) {
       // Mid-swap a file can be briefly missing; report it once per distinct failure.
       const err = e as GuardError;
-      if (this.#lastRejected !== err.message) {
-        this.#lastRejected = err.message;
+      if (this.#lastReadError !== err.message) {
+        this.#lastReadError = err.message;
         this.#options.onError(err);
       }
       return false;
     }
-    if (bytes.contentFingerprint === this.#current.contentFingerprint || bytes.contentFingerprint === this.#lastRejected) {
+    this.#lastReadError = undefined;
+    if (bytes.contentFingerprint === this.#current.contentFingerprint || bytes.contentFingerprint === this.#lastRefusedPair) {
       return false;
     }
     const { certFile, keyFile } = tlsFiles(this.#source);
     try {
       const pair = validatePair(bytes.cert, bytes.key, bytes.contentFingerprint, certFile, keyFile);
       this.#current = pair;
-      this.#lastRejected = undefined;
+      this.#lastRefusedPair = undefined;
       this.#options.onLoad(pair);
       return true;
     } catch (e) {
-      this.#lastRejected = bytes.contentFingerprint;
+      this.#lastRefusedPair = bytes.contentFingerprint;
       this.#options.onError(e as GuardError);
       return false;
     }

@@ -59,7 +59,7 @@ function scoped(objects: K8sObject[], config: Config, namespaces: readonly strin
   return objects.filter((o) => kindOf(o) !== 'Pod' || namespaceOf(o) === config.linkerdNamespace || namespaces.includes(namespaceOf(o) ?? ''));
 }
 
-async function judge(config: Config, name: string, objects: K8sObject[], cluster: Cluster | undefined, podsKnown: boolean): Promise<ClusterState> {
+async function clusterState(config: Config, name: string, objects: K8sObject[], cluster: Cluster | undefined, podsKnown: boolean): Promise<ClusterState> {
   const input = rotationInput(config, { objects, podsKnown });
   return { cluster, name, objects, plan: await planRotation(input), reference: (step) => referenceTime(step, input) };
 }
@@ -134,7 +134,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (flags.kubeconfig !== undefined || flags.context.length > 0) throw guardError('LCG_FLAG_CONFLICT', '--kubeconfig/--context', 'read a live cluster', '--from');
     const stdinText = flags.from.includes('-') ? await readStdin(io) : undefined;
     const objects = scoped(readObjects(flags.from, io.cwd, stdinText), config, flags.namespace);
-    const state = await judge(config, 'files', objects, undefined, objects.some((o) => kindOf(o) === 'Pod'));
+    const state = await clusterState(config, 'files', objects, undefined, objects.some((o) => kindOf(o) === 'Pod'));
     io.stdout.write(flags.output === 'json' ? jsonReport([state], [], false) : textReport([state], [], false));
     return state.plan.blockers.length > 0 ? 1 : 0;
   }
@@ -144,7 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const contexts = flags.context.length > 0 ? flags.context : [undefined];
   const clusters = await Promise.all(contexts.map((context) => connectCluster(config, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(context ? { context } : {}) })));
   const readAll = async (): Promise<ClusterState[]> =>
-    Promise.all(clusters.map(async (c) => judge(config, c.name, scoped(await c.read(), config, flags.namespace), c, true)));
+    Promise.all(clusters.map(async (c) => clusterState(config, c.name, scoped(await c.read(), config, flags.namespace), c, true)));
   const progress = (line: string): void => {
     if (io.stderr.isTTY) io.stderr.write(`${line}\n`);
   };

@@ -1,5 +1,5 @@
 /**
- * `linkerd-cert-guard serve`: the admission webhook (SPEC sections 3, 5, 6).
+ * `linkerd-cert-guard serve`: the admission webhook.
  * Resolves with 0 once a SIGTERM (or SIGINT) drain has finished.
  */
 import { Option } from 'commander';

@@ -1,6 +1,6 @@
 /**
  * Kubernetes objects (from YAML files or the live API) and PEM files become one IdentitySnapshot,
- * reading the issuer data exactly where Linkerd reads it (research/linkerd-check.md 2.4):
+ * reading the issuer data exactly where Linkerd reads it (Linkerd's pkg/healthcheck):
  * - scheme `kubernetes.io/tls`: Secret keys ca.crt (anchors), tls.crt, tls.key, in that order;
  * - scheme `linkerd.io/tls` (or empty): crt.pem, key.pem, anchors from `identityTrustAnchorsPEM` in
  *   ConfigMap linkerd-config key `values`;

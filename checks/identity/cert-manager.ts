@@ -184,7 +184,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
         else if (renewal.getTime() < st.snap.now.getTime() - 3600_000) errors.push(`${id} renewal is overdue since ${rfc3339(renewal)} (expires ${rfc3339(notAfter)})`);
       }
       if (errors.length) return list('Renewal problems:', [...errors, ...warnings]);
-      if (warnings.length) return { error: list('Renewal problems:', warnings) as string, warningOnly: true };
+      if (warnings.length) return { error: list('Renewal problems:', warnings) as string, result: 'warning' };
       return undefined;
     },
   },

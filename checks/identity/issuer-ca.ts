@@ -1,6 +1,6 @@
 /**
  * Category `linkerd-identity-issuer-ca`: what the identity controller and the proxies need of the issuer
- * as a CA, which `linkerd check` never checks (research/linkerd-check.md 2.6): CA:TRUE, keyCertSign,
+ * as a CA, which `linkerd check` never checks (its healthcheck only verifies the chain): CA:TRUE, keyCertSign,
  * an EKU Go's verifier accepts, path lengths that leave room for workload certificates, no name
  * constraints that reject workload identities, and an issuer that does not outlive its anchor.
  */
@@ -97,7 +97,7 @@ export const ISSUER_CA_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
       const rejecting = constrained.filter((c) => !dnsPermitted(sample, c));
       const lines = constrained.map((c) => `* ${label(c)} has name constraints${rejecting.includes(c) ? ` that reject workload identities such as ${sample}` : ''}`);
       const msg = `Name constraints in the issuer chain:\n\t${lines.join('\n\t')}`;
-      return rejecting.length ? { error: msg, warningOnly: false } : msg;
+      return rejecting.length ? { error: msg, result: 'error' } : msg;
     }),
   },
   {

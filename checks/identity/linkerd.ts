@@ -1,7 +1,7 @@
 /**
  * Category `linkerd-identity`, as `linkerd check` runs it (pkg/healthcheck, pkg/issuercerts): same
  * descriptions, order, hint anchors, fatal/warning semantics and message shapes, so verdicts agree.
- * One deliberate extension (SPEC section 4): an expiry warning for a cert-manager-managed certificate
+ * One deliberate extension: an expiry warning for a cert-manager-managed certificate
  * whose renewal is scheduled in time passes, with the schedule as a note.
  */
 import { publicKeyAlgorithmName, rfc3339, type Certificate } from '../x509/certificate.js';
@@ -102,7 +102,7 @@ export const LINKERD_IDENTITY_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     description: 'trust anchors are valid for at least 60 days',
     hint: hint('l5d-identity-trustAnchors-not-expiring-soon'),
     warning: true,
-    recommendation: 'Rotate the trust anchor before it expires (seed 001, "Rotating the trust anchor"), or make sure cert-manager renews it in time.',
+    recommendation: 'Rotate the trust anchor before it expires (Linkerd docs: "Automatically Rotating Control Plane TLS Credentials", https://linkerd.io/2/tasks/automatically-rotating-control-plane-tls-credentials/), or make sure cert-manager renews it in time.',
     run: (st) => {
       const notes: string[] = [];
       const v = anchorList('Anchors expiring soon:', st.anchors, (c) => {

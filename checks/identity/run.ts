@@ -48,14 +48,14 @@ export function allChecks(): Array<Omit<CheckDef<never>, 'run'> & { category: st
   return [...CATEGORIES, ...OTHER_CATEGORIES].flatMap((c) => c.checks.map((d) => ({ ...d, category: c.name })));
 }
 
-function judge<S>(def: CheckDef<S>, category: string, v: Verdict): CheckResult | undefined {
+function resultOf<S>(def: CheckDef<S>, category: string, v: Verdict): CheckResult | undefined {
   const base = { category, id: def.id, description: def.description, fatal: def.fatal === true };
   if (v === undefined) return { ...base, result: 'success' };
   if (typeof v === 'string') return { ...base, result: def.warning ? 'warning' : 'error', error: v, hint: def.hint, recommendation: def.recommendation };
   if ('skip' in v) return undefined;
   if ('note' in v) return { ...base, description: `${def.description}\n${v.note}`, result: 'success' };
-  const warning = v.warningOnly ?? def.warning === true;
-  return { ...base, result: warning ? 'warning' : 'error', error: v.error, hint: def.hint, recommendation: def.recommendation };
+  const result = v.result ?? (def.warning ? 'warning' : 'error');
+  return { ...base, result, error: v.error, hint: def.hint, recommendation: def.recommendation };
 }
 
 export async function runChecks(snap: IdentitySnapshot, categories: readonly Category[] = CATEGORIES): Promise<CheckReport> {
@@ -82,7 +82,7 @@ export async function runCategory<S>(name: string, checks: ReadonlyArray<CheckDe
     } catch (e) {
       v = `check failed to run: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
     }
-    const r = judge(def, name, v);
+    const r = resultOf(def, name, v);
     if (!r) continue;
     results.push(r);
     report.results.push(r);

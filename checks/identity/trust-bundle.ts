@@ -1,7 +1,7 @@
 /**
  * Category `linkerd-identity-trust-bundle`: the ConfigMap Linkerd actually loads at runtime
  * (linkerd-identity-trust-roots / ca-bundle.crt), which `linkerd check`'s identity category never reads
- * (research/linkerd-check.md 2.4): strict PEM, only CA certificates, no private key, no duplicates, no
+ * (as Linkerd's identity controller and proxies parse it): strict PEM, only CA certificates, no private key, no duplicates, no
  * expired anchors, the issuer chains to THIS bundle, ca.crt is in it, and the anchor rotation phase.
  */
 import { rfc3339, type Certificate } from '../x509/certificate.js';

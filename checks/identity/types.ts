@@ -82,8 +82,11 @@ export interface CheckReport {
   categories: Array<{ name: string; results: CheckResult[] }>;
 }
 
-/** What a check function returns: nothing (pass), an error text, or a pass with a note appended. */
-export type Verdict = undefined | string | { error: string; warningOnly?: boolean } | { note: string } | { skip: true };
+/**
+ * What a check function returns: nothing (pass), an error text (at the check's own level), an error
+ * at a level chosen for this run (`result`), a pass with a note appended, or skip.
+ */
+export type Verdict = undefined | string | { error: string; result?: 'warning' | 'error' } | { note: string } | { skip: true };
 
 export interface CheckDef<S> {
   id: string;

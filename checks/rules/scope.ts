@@ -1,5 +1,5 @@
 /**
- * Which objects are Linkerd's (SPEC section 2). An object with no role is never touched,
+ * Which objects are Linkerd's. An object with no role is never touched,
  * denied or warned about, so recognition errs on the side of precision: names Linkerd
  * reads, the DNS names its guides use, or an explicit opt-in label.
  */

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 
 export type Severity = 'error' | 'warning';
 /**
- * The three roles of SPEC section 2, plus the control-plane Namespace manifest, which only
+ * The three roles (identity issuer, trust anchor, trust bundle), plus the control-plane Namespace manifest, which only
  * `lint` sees (for setup/namespace-label); the webhook never receives Namespaces.
  */
 export type Role = 'identity-issuer' | 'trust-anchor' | 'trust-bundle' | 'control-plane-namespace';

@@ -103,7 +103,7 @@ Included by every template that depends on them, so `--show-only` still runs the
 
 {{/*
 CEL: true when the object bound to the variable named by .v can be a Linkerd Certificate
-(SPEC section 2: identity issuer or trust anchor). Every optional field is guarded with has();
+(identity issuer or trust anchor). Every optional field is guarded with has();
 metadata.name is absent on a generateName CREATE seen by a mutating webhook.
 Names are DNS names (checked by the schema), so toJson yields valid CEL string literals.
 */}}

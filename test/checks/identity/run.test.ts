@@ -45,7 +45,7 @@ t.test('semantics: fatal stops everything, warnings keep success, skips are not 
   });
   const r = await runChecks(snap, [
     mk('a', [{ v: undefined }, { v: 'soon', warning: true }, { v: { skip: true } }, { v: { note: 'renews' } }, 'throw']),
-    mk('b', [{ v: { error: 'forced warning', warningOnly: true } }, { v: 'dead', fatal: true }, { v: undefined }]),
+    mk('b', [{ v: { error: 'forced warning', result: 'warning' } }, { v: 'dead', fatal: true }, { v: undefined }]),
     mk('c', [{ v: undefined }]),
   ]);
   t.same(r.results.map((x) => [x.id, x.result]), [['a-0', 'success'], ['a-1', 'warning'], ['a-3', 'success'], ['a-4', 'error'], ['b-0', 'warning'], ['b-1', 'error']]);
