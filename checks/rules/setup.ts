@@ -22,7 +22,7 @@ export const issuerRef: RuleDefinition = {
     const out: Violation[] = [];
     if (ref.found === undefined) {
       const other = ref.sameName[0];
-      if (other === undefined) return []; // not in this input: cannot judge
+      if (other === undefined) return ctx.complete ? [issuerNotFound(ref.kind, ref.name, namespaceOf(ctx.object))] : []; // else: not in this input, cannot judge
       if (ref.kind === 'ClusterIssuer' || isClusterIssuer(other)) {
         out.push({
           path: 'spec.issuerRef.kind',
@@ -51,6 +51,16 @@ export const issuerRef: RuleDefinition = {
     return out;
   },
 };
+
+/** The issuerRef names nothing the caller's whole view holds (a warning: it may be created next). */
+function issuerNotFound(kind: string, name: string, namespace: string | undefined): Violation {
+  const what = kind === 'ClusterIssuer' ? `ClusterIssuer ${clip(name)}` : `Issuer ${clip(name)} in namespace ${namespace === undefined ? '(unset)' : clip(namespace)}`;
+  return {
+    path: 'spec.issuerRef.name',
+    notFound: true,
+    message: `spec.issuerRef names ${what}, which does not exist (or is not yet known): cert-manager leaves this Certificate pending until it does. Create it, or fix the name.`,
+  };
+}
 
 export const anchorSourced: RuleDefinition = {
   id: 'setup/anchor-sourced',
