@@ -462,6 +462,11 @@ export async function startServe(
     metricsPort?: number;
     /** serve the certificate projected here (`--tls-dir`) instead of one from the test CA */
     tlsDir?: { dir: string; ca: string; servername: string };
+    /**
+     * The informer cache reads the cluster with this kubeconfig (default: the admin's); false runs
+     * `--no-cache` (objects judged alone). Start-up waits for /readyz, so for the cache's first sync.
+     */
+    cache?: { kubeconfigFile?: string } | false;
   } = {},
 ): Promise<Webhook> {
   const [freeA, freeB] = (await freePorts(2)) as [number, number];
@@ -486,6 +491,8 @@ export async function startServe(
     '--metrics-listen', `127.0.0.1:${metricsPort}`,
   ];
   if (opts.configFile) args.push('--config', opts.configFile);
+  if (opts.cache) args.push('--kubeconfig', opts.cache.kubeconfigFile ?? cluster.kubeconfigFile);
+  else args.push('--no-cache');
   const proc = new Proc('serve', process.execPath, args);
   const url = `https://127.0.0.1:${port}`;
   await waitFor(
