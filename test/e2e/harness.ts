@@ -52,23 +52,34 @@ const TOOL_BINARIES: Record<keyof Tools, string> = {
 
 /** The provisioned tools, or the names of those missing (bin/ symlinks written by provision.sh). */
 export function findTools(): { tools: Tools; missing: [] } | { tools: null; missing: string[] } {
-  const bin = join(toolsDir(), 'bin');
-  const paths = Object.fromEntries(Object.entries(TOOL_BINARIES).map(([key, name]) => [key, join(bin, name)])) as unknown as Tools;
+  const paths = toolPaths();
   const missing = (Object.keys(TOOL_BINARIES) as Array<keyof Tools>).filter((k) => !existsSync(paths[k])).map((k) => TOOL_BINARIES[k]);
   return missing.length === 0 ? { tools: paths, missing: [] } : { tools: null, missing };
+}
+
+/** Where provision.sh links each tool, present or not. */
+function toolPaths(): Tools {
+  const bin = join(toolsDir(), 'bin');
+  return Object.fromEntries(Object.entries(TOOL_BINARIES).map(([key, name]) => [key, join(bin, name)])) as unknown as Tools;
 }
 
 /**
  * The tools when this tier can run; otherwise null, after failing the file when CI is set (CI must
  * run every tier) or planning nothing with one line saying why and how to enable it.
  */
-export function enterTier(t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown }, label: string): Tools | null {
+export function enterTier(
+  t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown },
+  label: string,
+  /** the tools this file runs (default: all); a file that starts no controller can run without them */
+  needs: ReadonlyArray<keyof Tools> = Object.keys(TOOL_BINARIES) as Array<keyof Tools>,
+): Tools | null {
   const found = findTools();
-  const reason = found.tools === null
-    ? `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
+  const missing = found.missing.filter((name) => needs.some((k) => TOOL_BINARIES[k] === name));
+  const reason = missing.length > 0
+    ? `${missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
     : CRD_DIR === null ? CRD_MISSING
       : !existsSync(CLI_MAIN) ? `the compiled CLI is missing at ${CLI_MAIN}: run \`npm run build\`` : undefined;
-  if (reason === undefined) return found.tools;
+  if (reason === undefined) return found.tools ?? toolPaths();
   if (process.env['CI']) t.fail(`${label} required (CI is set) but ${reason}`);
   else t.plan(0, `${label} skipped: ${reason}`);
   return null;
@@ -467,6 +478,8 @@ export async function startServe(
      * `--no-cache` (objects judged alone). Start-up waits for /readyz, so for the cache's first sync.
      */
     cache?: { kubeconfigFile?: string } | false;
+    /** return once it listens (/healthz) instead of once it is ready (/readyz) */
+    listeningOnly?: boolean;
   } = {},
 ): Promise<Webhook> {
   const [freeA, freeB] = (await freePorts(2)) as [number, number];
@@ -495,11 +508,12 @@ export async function startServe(
   else args.push('--no-cache');
   const proc = new Proc('serve', process.execPath, args);
   const url = `https://127.0.0.1:${port}`;
+  const probe = opts.listeningOnly ? '/healthz' : '/readyz';
   await waitFor(
-    'serve /readyz',
+    `serve ${probe}`,
     () =>
       new Promise<boolean>((ok, fail) => {
-        const req = request(`${url}/readyz`, { ca: tls.ca, servername: tls.servername, timeout: 2000 }, (res) => {
+        const req = request(`${url}${probe}`, { ca: tls.ca, servername: tls.servername, timeout: 2000 }, (res) => {
           res.resume();
           ok(res.statusCode === 200);
         });
