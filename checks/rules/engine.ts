@@ -18,10 +18,10 @@ export { applyPatch } from './patch.js';
 const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
 
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
-  const role = roleOf(object, config);
-  if (role === null) return { role, findings: [] };
   const related = options.related ?? NO_RELATED;
   const complete = options.complete === true;
+  const role = roleOf(object, config, related);
+  if (role === null) return { role, findings: [] };
   const findings: Finding[] = [];
   for (const rule of RULES) {
     if (!rule.appliesTo.includes(role)) continue;

@@ -3,16 +3,9 @@
  * (lint) or known to the caller (webhook), and stay silent when they cannot know.
  */
 import type { RuleDefinition, Violation } from './types.js';
-import { at, isClusterIssuer, isIssuer, isRecord, namespaceOf, nameOf, pointer, str, labelsOf } from './object.js';
-import { bundleSources } from './bundle.js';
+import { at, bundleSources, isClusterIssuer, isIssuer, isRecord, namespaceOf, nameOf, pointer, refersToCertManager, str, labelsOf } from './object.js';
 import { certificatesWithRole, relatedIndex, resolveIssuerRef } from './related.js';
 import { clip } from '../limits.js';
-
-/** cert-manager's own issuers (group cert-manager.io, or none); external issuers resolve their own way. */
-function refersToCertManager(cert: unknown): boolean {
-  const group = str(at(cert, 'spec', 'issuerRef', 'group'));
-  return group === undefined || group === '' || group === 'cert-manager.io';
-}
 
 /** The issuerRef names nothing the caller's whole view holds (a warning: it may be created next). */
 function issuerNotFound(kind: string, name: string, namespace: string | undefined): Violation {
