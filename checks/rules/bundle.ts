@@ -73,6 +73,7 @@ export const targetKey: RuleDefinition = {
 
 export const namespaceSelector: RuleDefinition = {
   id: 'bundle/namespace-selector',
+  reads: 'the Linkerd Namespace (the repair is offered only when it carries the label)',
   title: 'Bundle targets only the control-plane namespace',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'warning',
@@ -106,6 +107,7 @@ export function isPrivateKeyKey(key: string): boolean {
 
 export const noPrivateKeys: RuleDefinition = {
   id: 'bundle/no-private-keys',
+  reads: 'the Certificates writing the Secrets it sources (a Secret cert-manager writes holds a key)',
   title: 'Bundle never reads a private key',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',

@@ -19,6 +19,7 @@ function issuerNotFound(kind: string, name: string, namespace: string | undefine
 
 export const issuerRef: RuleDefinition = {
   id: 'setup/issuer-ref',
+  reads: "the Issuer or ClusterIssuer its issuerRef names, and the Certificate writing a ClusterIssuer's CA Secret",
   title: "The identity issuer's issuerRef resolves",
   appliesTo: ['identity-issuer'],
   defaultSeverity: 'error',
@@ -62,6 +63,7 @@ export const issuerRef: RuleDefinition = {
 
 export const issuerSelfSigned: RuleDefinition = {
   id: 'setup/issuer-self-signed',
+  reads: 'the Issuer or ClusterIssuer its issuerRef names',
   title: 'The identity issuer is signed by the trust anchor, not by a selfSigned issuer',
   appliesTo: ['identity-issuer'],
   defaultSeverity: 'error',
@@ -82,6 +84,7 @@ export const issuerSelfSigned: RuleDefinition = {
 
 export const anchorSourced: RuleDefinition = {
   id: 'setup/anchor-sourced',
+  reads: 'the trust anchor Certificates',
   title: 'The Bundle sources the trust anchor Secret',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',

@@ -90,6 +90,11 @@ export interface RuleDefinition {
   /** roles the rule judges */
   appliesTo: readonly Role[];
   defaultSeverity: Severity;
+  /**
+   * The other objects the rule reads (docs): lint finds them in the same input, the webhook in its
+   * informer cache; without them the rule says less (or nothing).
+   */
+  reads?: string;
   /** runs only in lint (e.g. legacy API versions the API server no longer serves) */
   lintOnly?: boolean;
   /** when the repair is offered, for docs */
