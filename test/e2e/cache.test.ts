@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { enterTier, installCrds, metricSum, registerWebhooks, renderWebhooks, startEnv, startServe, stopAll, waitFor, type Cluster, type Webhook } from './harness.js';
+import { enterTier, installCrds, messageOf, metricSum, parseWarnings, registerWebhooks, renderWebhooks, startEnv, startServe, stopAll, waitFor, type Cluster, type Webhook } from './harness.js';
 import { NAMESPACE, renderChart } from '../charts/helm.js';
 import { seedObject } from '../webhook/helpers.js';
 
@@ -28,24 +28,6 @@ function readyz(webhook: Webhook): Promise<{ status: number; text: string }> {
     req.on('error', fail);
     req.end();
   });
-}
-
-/** `Warning: 299 - "text", 299 - "text"` (joined when repeated). */
-function parseWarnings(header: string | undefined): string[] {
-  if (!header) return [];
-  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
-}
-
-function statusMessage(e: unknown): string {
-  const body = (e as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return String((JSON.parse(body) as { message?: unknown }).message ?? body);
-    } catch {
-      return body;
-    }
-  }
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** A kubeconfig for the ServiceAccount, with a token from the TokenRequest API. */
@@ -113,7 +95,7 @@ if (tools !== null) {
         const info = await customs.createNamespacedCustomObjectWithHttpInfo({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace: 'linkerd', body: o, ...(dryRun ? { dryRun } : {}) });
         return { ok: true, warnings: parseWarnings(info.headers['warning']) };
       } catch (e) {
-        return { ok: false, message: statusMessage(e) };
+        return { ok: false, message: messageOf(e) };
       }
     };
     await waitFor('the webhook configurations to take effect', async () => {

@@ -422,6 +422,25 @@ export async function apiFetch(
   });
 }
 
+/** The API server's Status message from a client error (its body is the Status JSON). */
+export function messageOf(e: unknown): string {
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return String((JSON.parse(body) as { message?: unknown }).message ?? body);
+    } catch {
+      return body;
+    }
+  }
+  return String(e);
+}
+
+/** `Warning: 299 - "text", 299 - "text"` (fetch joins repeated headers with ", "). */
+export function parseWarnings(header: string | undefined): string[] {
+  if (!header) return [];
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
+}
+
 // ---------------------------------------------------------------------------------------------
 // CRDs
 
