@@ -493,8 +493,9 @@ export async function startServe(
     /** serve the certificate projected here (`--tls-dir`) instead of one from the test CA */
     tlsDir?: { dir: string; ca: string; servername: string };
     /**
-     * The informer cache reads the cluster with this kubeconfig (default: the admin's); false runs
-     * `--no-cache` (objects judged alone). Start-up waits for /readyz, so for the cache's first sync.
+     * The informer cache reads the cluster with this kubeconfig (default: the admin's, as the chart
+     * runs it); false runs `--no-cache` (objects judged alone). Start-up waits for /readyz, so for
+     * the cache's first sync.
      */
     cache?: { kubeconfigFile?: string } | false;
     /** return once it listens (/healthz) instead of once it is ready (/readyz) */
@@ -523,8 +524,8 @@ export async function startServe(
     '--metrics-listen', `127.0.0.1:${metricsPort}`,
   ];
   if (opts.configFile) args.push('--config', opts.configFile);
-  if (opts.cache) args.push('--kubeconfig', opts.cache.kubeconfigFile ?? cluster.kubeconfigFile);
-  else args.push('--no-cache');
+  if (opts.cache === false) args.push('--no-cache');
+  else args.push('--kubeconfig', opts.cache?.kubeconfigFile ?? cluster.kubeconfigFile);
   const proc = new Proc('serve', process.execPath, args);
   const url = `https://127.0.0.1:${port}`;
   const probe = opts.listeningOnly ? '/healthz' : '/readyz';
