@@ -492,6 +492,10 @@ function chartTier(helm: string): void {
     t.match(alerts.get('LinkerdIdentityIssuerExpiringSoon') ?? '', /certmanager_certificate_expiration_timestamp_seconds\{namespace="linkerd", name="linkerd-identity-issuer"\} - time\(\) < 43200/, 'issuer close to expiry');
     t.match(alerts.get('LinkerdTrustAnchorExpiringSoon') ?? '', /certmanager_certificate_expiration_timestamp_seconds\{namespace="cert-manager", name=~"linkerd-trust-anchor\|linkerd-previous-anchor"\} - time\(\) < 5184000$/, 'anchor close to expiry');
     t.ok(alerts.has('LinkerdIdentityIssuerRenewalOverdue'));
+    t.match(alerts.get('LinkerdCertGuardCacheNotSynced') ?? '', /^max by \(pod, kind\) \(linkerd_cert_guard_cache_state\{namespace="linkerd-cert-guard", service="lcg-linkerd-cert-guard", state="syncing"\}\) == 1$/, 'a cache that never synced');
+    t.match(alerts.get('LinkerdCertGuardCacheTruncated') ?? '', /linkerd_cert_guard_cache_truncated\{namespace="linkerd-cert-guard", service="lcg-linkerd-cert-guard"\}\) == 1$/, 'a full cache');
+    const noCache = await renderChart(helm, { values: { cache: { enabled: false }, monitoring: { prometheusRule: { enabled: true } } } });
+    t.notOk(custom<RuleSpec>(only(noCache, 'PrometheusRule')).spec.groups.flatMap((g) => g.rules).some((r) => r.alert.startsWith('LinkerdCertGuardCache')), 'no cache alerts without the cache');
     t.notOk(alerts.has('LinkerdCertGuardCheckFailing'), 'no CronJob alert without the CronJob');
     const withJob = await renderChart(helm, { values: { checkJob: { enabled: true }, monitoring: { prometheusRule: { enabled: true } } } });
     const jobRule = custom<RuleSpec>(only(withJob, 'PrometheusRule'));
