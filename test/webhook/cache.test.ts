@@ -5,7 +5,7 @@ import { resolveConfig } from '../../checks/config.js';
 import type { K8sObject } from '../../checks/rules/types.js';
 import { cachedKinds, startInformerCache, type CacheOptions, type InformerCache } from '../../webhook/cache.js';
 import { createLogger } from '../../webhook/log.js';
-import { seedObject } from './helpers.js';
+import { seedObject, until } from './helpers.js';
 import { startListWatchServer, type ListWatchServer } from './listwatch-server.js';
 
 const SEED = '001-cert-manager-trust-manager.yaml';
@@ -48,14 +48,6 @@ async function start(t: Test, prepare: (api: ListWatchServer) => void = () => un
     await api.close();
   });
   return { api, cache, logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const named = (objects: readonly K8sObject[], kind: string, name: string): K8sObject | undefined =>

@@ -12,7 +12,7 @@ import type { K8sObject, PatchOp } from '../../checks/rules/types.js';
 import { createLogger } from '../../webhook/log.js';
 import type { AdmissionReviewResponse } from '../../webhook/review.js';
 import { DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../webhook/server.js';
-import { call, makeServingCert, reviewOf, seedObject, seedObjects, swapSecretVolume, writeSecretVolume, type HttpResult } from './helpers.js';
+import { call, makeServingCert, reviewOf, seedObject, seedObjects, swapSecretVolume, until, writeSecretVolume, type HttpResult } from './helpers.js';
 import { connect } from '../../checks/cluster/live.js';
 import { startInformerCache } from '../../webhook/cache.js';
 import { startListWatchServer } from './listwatch-server.js';
@@ -512,7 +512,7 @@ t.test('with the informer cache: /readyz waits for the first sync; reviews are j
   });
   const { server } = await start(t, { cluster });
 
-  await waitUntil('the other kinds listed', () => cluster.status().filter((s) => s.state !== 'syncing').length === 5);
+  await until('the other kinds listed', () => cluster.status().filter((s) => s.state !== 'syncing').length === 5);
   t.equal((await call(server.port, '/healthz', { ca })).status, 200, 'healthz does not wait for the cache');
   const notReady = await call(server.port, '/readyz', { ca });
   t.equal(notReady.status, 503, 'readyz fails until every kind has listed');
@@ -523,7 +523,7 @@ t.test('with the informer cache: /readyz waits for the first sync; reviews are j
   t.match(metricsBefore, /^linkerd_cert_guard_cache_state\{kind="ClusterBundle",state="absent"\} 1$/m);
 
   api.forbidden.delete('clusterissuers');
-  await waitUntil('readyz 200', () => cluster.synced());
+  await until('readyz 200', () => cluster.synced());
   const ready = await call(server.port, '/readyz', { ca });
   t.same([ready.status, ready.text], [200, 'ready']);
   const metrics = await metricsText(server.metricsPort);
@@ -550,14 +550,6 @@ t.test('with the informer cache: /readyz waits for the first sync; reviews are j
   t.equal(api.requests.length, requestsBefore, 'no API call while judging');
 
   api.put({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'no-such-issuer' }, spec: { selfSigned: {} } });
-  await waitUntil('the watched ClusterIssuer', () => cluster.snapshot().some((o) => (o.metadata as { name: string }).name === 'no-such-issuer'));
+  await until('the watched ClusterIssuer', () => cluster.snapshot().some((o) => (o.metadata as { name: string }).name === 'no-such-issuer'));
   t.equal((await judge('no-such-issuer')).response.allowed, false, 'created after the start, seen through the watch: denied');
 });
-
-async function waitUntil(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
