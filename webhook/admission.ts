@@ -8,10 +8,12 @@
  *   everything, audit returns every finding as a warning.
  * - DELETE/CONNECT and objects that are not Linkerd's: allowed, untouched, silent.
  * - UPDATE: a violation oldObject already had is a warning, not a denial, unless `strict`.
+ * - With `cluster` (the informer cache's snapshot), cross-object rules judge against it; an object
+ *   they look for and do not find is a warning, never a denial.
  */
 import type { Config } from '../checks/config.js';
 import { findingKey, judge, repairPatch } from '../checks/rules/engine.js';
-import type { Finding, K8sObject, PatchOp, Role } from '../checks/rules/types.js';
+import type { Finding, JudgeOptions, K8sObject, PatchOp, Role } from '../checks/rules/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { clip } from '../checks/limits.js';
 
@@ -46,17 +48,22 @@ export const DENIAL_MESSAGE_MAX_BYTES = 4096;
 /** The API conventions ask for warnings of about 120 characters; repair notes keep to that. */
 export const REPAIR_WARNING_TARGET = 120;
 
-/** The webhook judges one object alone, with the admission rules only (no lint-only rules). */
-const JUDGE_OPTIONS = Object.freeze({ lint: false });
+/** Without a cluster view the webhook judges one object alone, with the admission rules only (no lint-only rules). */
+const ALONE = Object.freeze({ lint: false });
 
-export function admit(request: AdmissionRequest, config: Config, endpoint: Endpoint): Admission {
+/**
+ * `cluster`: the objects the webhook's informer cache holds (its whole view of the kinds the rules
+ * read), or undefined to judge the object alone (serve --no-cache, or the cache not synced yet).
+ */
+export function admit(request: AdmissionRequest, config: Config, endpoint: Endpoint, cluster?: readonly K8sObject[]): Admission {
   const uid = request.uid;
   const judged = request.operation === 'CREATE' || request.operation === 'UPDATE';
   const object = request.object;
   if (!judged || !isObject(object)) return quiet(uid, null);
-  const { role, findings } = judge(withRequestNamespace(object, request.namespace), config, JUDGE_OPTIONS);
+  const options = cluster === undefined ? ALONE : { lint: false, related: cluster, complete: true };
+  const { role, findings } = judge(withRequestNamespace(object, request.namespace), config, options);
   if (role === null) return quiet(uid, null);
-  return endpoint === 'mutate' ? mutate(uid, role, findings, config) : validate(request, role, findings, config);
+  return endpoint === 'mutate' ? mutate(uid, role, findings, config) : validate(request, role, findings, config, options);
 }
 
 function mutate(uid: string, role: Role, findings: Finding[], config: Config): Admission {
@@ -75,14 +82,14 @@ function mutate(uid: string, role: Role, findings: Finding[], config: Config): A
   return { response, decision: 'patched', role, repaired: unique(fixable.map((f) => f.rule)), denied: [], warned: [] };
 }
 
-function validate(request: AdmissionRequest, role: Role, findings: Finding[], config: Config): Admission {
+function validate(request: AdmissionRequest, role: Role, findings: Finding[], config: Config, options: JudgeOptions): Admission {
   const uid = request.uid;
   if (findings.length === 0) return { ...quiet(uid, role), decision: 'allowed' };
   const denying: Finding[] = [];
   const warning: Array<{ finding: Finding; note?: string }> = [];
   if (config.mode === 'enforce') {
     // oldObject is judged only when there is an error it could excuse.
-    const before = findings.some((f) => f.severity === 'error') ? preexisting(request, config) : new Set<string>();
+    const before = findings.some((f) => f.severity === 'error') ? preexisting(request, config, options) : new Set<string>();
     for (const f of findings) {
       if (f.severity !== 'error') warning.push({ finding: f });
       else if (before.has(findingKey(f))) warning.push({ finding: f, note: 'already present before this update' });
@@ -108,9 +115,9 @@ function validate(request: AdmissionRequest, role: Role, findings: Finding[], co
 }
 
 /** Keys of the violations oldObject already had; empty unless this is a non-strict UPDATE. */
-function preexisting(request: AdmissionRequest, config: Config): Set<string> {
+function preexisting(request: AdmissionRequest, config: Config, options: JudgeOptions): Set<string> {
   if (request.operation !== 'UPDATE' || config.strict || !isObject(request.oldObject)) return new Set();
-  return new Set(judge(request.oldObject, config, JUDGE_OPTIONS).findings.map(findingKey));
+  return new Set(judge(request.oldObject, config, options).findings.map(findingKey));
 }
 
 /**

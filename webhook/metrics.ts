@@ -2,6 +2,7 @@
  * Prometheus metrics on a private registry (the Helm chart's PrometheusRule uses these names).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { KindState, KindStatus } from './cache.js';
 
 export const METRIC_PREFIX = 'linkerd_cert_guard_';
 
@@ -66,5 +67,38 @@ export class WebhookMetrics {
       registers,
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The informer cache's gauges, read at scrape time: one series per cached kind (and state). */
+  observeCache(status: () => KindStatus[]): void {
+    const registers = [this.registry];
+    const states: readonly KindState[] = ['syncing', 'synced', 'absent'];
+    new Gauge({
+      name: `${METRIC_PREFIX}cache_objects`,
+      help: 'Objects in the informer cache, by kind (Certificate, Issuer, ClusterIssuer, Bundle, ClusterBundle, Namespace).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        for (const k of status()) this.set({ kind: k.kind }, k.objects);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}cache_state`,
+      help: 'Informer cache state by kind: syncing (not listed yet; /readyz fails), synced (listed, watching), absent (CRD not installed); 1 for the current state.',
+      labelNames: ['kind', 'state'],
+      registers,
+      collect() {
+        for (const k of status()) for (const state of states) this.set({ kind: k.kind, state }, k.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}cache_truncated`,
+      help: 'Whether objects of this kind were left out of the cache (more than --cache-max-objects, or one too large): 1 or 0.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        for (const k of status()) this.set({ kind: k.kind }, k.truncated ? 1 : 0);
+      },
+    });
   }
 }

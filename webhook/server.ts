@@ -11,6 +11,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Config } from '../checks/config.js';
 import { errorBody, guardError, type GuardError } from '../checks/errors.js';
 import { admit, type Endpoint } from './admission.js';
+import type { ClusterView } from './cache.js';
 import type { Logger } from './log.js';
 import { kindLabel, WebhookMetrics } from './metrics.js';
 import { declaredTooLarge, readJsonBody } from './body.js';
@@ -43,6 +44,11 @@ export interface WebhookServerOptions {
   bodyLimitBytes?: number;
   /** process_* and nodejs_* metrics (default true) */
   processMetrics?: boolean;
+  /**
+   * The informer cache cross-object rules judge against; /readyz fails until it has synced.
+   * Absent: every object is judged alone (serve --no-cache).
+   */
+  cluster?: ClusterView;
 }
 
 export const DEFAULTS = {
@@ -64,7 +70,7 @@ export interface WebhookServer {
   readonly metrics: WebhookMetrics;
   /** the serving pair in use */
   readonly servingPair: ServingPair;
-  /** ready: a serving certificate is loaded and no drain has begun */
+  /** ready: a serving certificate is loaded, the cache (if any) has synced, and no drain has begun */
   isReady(): boolean;
   /** re-read the certificate files now (the watcher does this by itself) */
   reloadCertificate(): boolean;
@@ -78,6 +84,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const { config, logger } = o;
   const metrics = new WebhookMetrics({ processMetrics: o.processMetrics ?? true });
+  const cluster = o.cluster;
+  if (cluster) metrics.observeCache(() => cluster.status());
   const initial = loadServingPair(o.tls);
   metrics.certificateExpiry.set(initial.notAfter.getTime() / 1000);
 
@@ -92,9 +100,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
   });
+  /** Why the webhook should not get traffic now, one line; undefined when ready. */
+  const notReady = (): string | undefined => (draining ? 'draining' : cluster?.waitingFor());
   app.get('/readyz', (_req, res) => {
-    const ready = !draining;
-    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'draining');
+    const reason = notReady();
+    res.status(reason === undefined ? 200 : 503).type('text/plain').send(reason ?? 'ready');
   });
   app.use((_req, res) => {
     res.status(404).json(errorBody(guardError('LCG_NOT_FOUND')));
@@ -131,7 +141,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const request = review.request;
     let admission;
     try {
-      admission = admit(request, config, endpoint);
+      // until the cache has synced (readiness keeps traffic away meanwhile) objects are judged alone
+      admission = admit(request, config, endpoint, cluster?.synced() ? cluster.snapshot() : undefined);
     } catch (e) {
       // A rule threw: answer 500 so the API server applies the configured failurePolicy.
       metrics.requests.inc({ endpoint, kind: kindLabel(request.kind.kind), operation: request.operation, decision: 'error' });
@@ -264,6 +275,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       metricsListen: metricsPort === null ? null : `${o.metricsListen?.host}:${metricsPort}`,
       mode: config.mode,
       strict: config.strict,
+      cache: cluster !== undefined,
       certFingerprint: initial.certFingerprint,
       notAfter: initial.notAfter.toISOString(),
     },
@@ -278,7 +290,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     get servingPair() {
       return watcher.current;
     },
-    isReady: () => !draining,
+    isReady: () => notReady() === undefined,
     reloadCertificate: () => watcher.check(),
     drain() {
       drained ??= (async () => {

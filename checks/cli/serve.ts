@@ -1,5 +1,6 @@
 /**
- * `linkerd-cert-guard serve`: the admission webhook.
+ * `linkerd-cert-guard serve`: the admission webhook, with the informer cache cross-object rules
+ * judge against unless --no-cache.
  * Resolves with 0 once a SIGTERM (or SIGINT) drain has finished.
  */
 import { Option } from 'commander';
@@ -8,6 +9,8 @@ import { guardError } from '../errors.js';
 import { holdYoungGeneration } from '../../webhook/heap.js';
 import { createLogger, flushLogger, LOG_LEVELS, type Logger } from '../../webhook/log.js';
 import { startWebhookServer, type HostPort } from '../../webhook/server.js';
+import { CACHE_DEFAULTS, startInformerCache } from '../../webhook/cache.js';
+import { connect } from '../cluster/live.js';
 import type { TlsSource } from '../../webhook/tls.js';
 import { addCommonOptions, parseCommand, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
 import type { CommandRunner } from './io.js';
@@ -22,6 +25,10 @@ interface ServeFlags extends CommonFlags {
   drainDelay: string;
   reloadInterval: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  cache: boolean;
+  kubeconfig?: string;
+  context?: string;
+  cacheMaxObjects: string;
 }
 
 export const run: CommandRunner = async (argv, io) => {
@@ -35,7 +42,11 @@ export const run: CommandRunner = async (argv, io) => {
     .option('--metrics-listen <host:port>', 'plain-HTTP address of GET /metrics', '0.0.0.0:9090')
     .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long before closing', '5')
     .option('--reload-interval <seconds>', 'poll the serving certificate files this often (directory events reload sooner)', '10')
-    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'));
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
+    .option('--kubeconfig <file>', 'kubeconfig the cache reads the cluster with (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--context <name>', 'kubeconfig context the cache reads')
+    .option('--no-cache', 'judge each object alone: no cluster reads, cross-object rules skipped (no RBAC needed)')
+    .option('--cache-max-objects <n>', 'cache at most this many objects of each kind (Certificates, Issuers, ...)', String(CACHE_DEFAULTS.maxObjectsPerKind));
 
   let logger: Logger | undefined;
   try {
@@ -48,10 +59,22 @@ export const run: CommandRunner = async (argv, io) => {
     const metricsListen = parseHostPort(flags.metricsListen, '--metrics-listen');
     const drainDelayMs = seconds(flags.drainDelay, '--drain-delay', 0) * 1000;
     const reloadPollMs = seconds(flags.reloadInterval, '--reload-interval', 0.05) * 1000;
+    const maxObjectsPerKind = count(flags.cacheMaxObjects, '--cache-max-objects', 1, 100_000);
+    if (!flags.cache && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
+      throw guardError('LCG_FLAG_CONFLICT', '--kubeconfig/--context', 'are what the cache reads the cluster with', '--no-cache');
+    }
+    // Loading the kubeconfig makes no API call; the informers start listing once the server runs.
+    const connection = flags.cache
+      ? await connect({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}), offline: 'run with --no-cache to judge each object alone' })
+      : undefined;
     logger = createLogger(flags.logLevel, io.stdout);
     holdYoungGeneration();
 
-    const server = await startWebhookServer({ config, tls, listen, metricsListen, logger, drainDelayMs, reloadPollMs });
+    const cluster = connection ? startInformerCache(connection, config, { logger, maxObjectsPerKind }) : undefined;
+    const server = await startWebhookServer({ config, tls, listen, metricsListen, logger, drainDelayMs, reloadPollMs, ...(cluster ? { cluster } : {}) }).catch(async (e: unknown) => {
+      await cluster?.stop();
+      throw e;
+    });
     const signal = await new Promise<string>((resolve) => {
       const on = (s: NodeJS.Signals): void => {
         process.off('SIGTERM', on);
@@ -63,6 +86,7 @@ export const run: CommandRunner = async (argv, io) => {
     });
     logger.info({ signal }, 'shutting down');
     await server.drain();
+    await cluster?.stop();
     await flushLogger(logger);
     return 0;
   } catch (e) {
@@ -93,6 +117,13 @@ export function parseHostPort(value: string, flag: string): HostPort {
   }
   const host = m[1] ?? (m[2] || '0.0.0.0');
   return { host, port };
+}
+
+function count(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim())) throw guardError('LCG_FLAG_INVALID', flag, 'a whole number', value);
+  if (n < min || n > max) throw guardError('LCG_FLAG_OUT_OF_RANGE', flag, value, `${min} to ${max}`);
+  return n;
 }
 
 function seconds(value: string, flag: string, min: number): number {

@@ -46,7 +46,7 @@ export function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
 }
 
 /** The Status message the API server gave with an error (`secrets "x" is forbidden: User ...`), bounded. */
-function apiMessage(e: unknown): string | undefined {
+export function apiMessage(e: unknown): string | undefined {
   const body: unknown = (e as { body?: unknown }).body;
   let m: unknown;
   if (typeof body === 'string') {
@@ -83,6 +83,8 @@ export interface Connection {
   server: string;
   /** the context's name */
   name: string;
+  /** the loaded kubeconfig (watches stream through it, not through the bounded transport) */
+  kubeConfig: import('@kubernetes/client-node').KubeConfig;
 }
 
 /**
@@ -121,7 +123,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     authMethods: { default: kc },
     httpApi: httpLibrary(k8s, { as: opts.as, asGroups: opts.asGroups, waitMs: opts.waitMs ?? 0, log: opts.log }),
   });
-  return { k8s, configuration, server, name: opts.context ?? kc.getCurrentContext() };
+  return { k8s, configuration, server, name: opts.context ?? kc.getCurrentContext(), kubeConfig: kc };
 }
 
 export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {

@@ -9,7 +9,9 @@
 import { CORE_SCHEMA, load } from 'js-yaml';
 import type { Config } from '../config.js';
 import type { IdentitySnapshot, PodInfo, Sourced } from '../identity/types.js';
-import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
+import {
+  at, arr, isBundle, isCertificate, isClusterBundle, isClusterIssuer, isIssuer, isNamespace, isRecord, kindOf, nameOf, namespaceOf, str,
+} from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 
 export interface SnapshotInputs {
@@ -156,14 +158,13 @@ export function buildSnapshot(inp: SnapshotInputs): IdentitySnapshot {
     if (crt !== undefined) snap.anchorSecrets.push({ name, text: crt });
   }
 
-  const byKind = (...kinds: string[]) => objects.filter((o) => kinds.includes(kindOf(o) ?? ''));
-  const certificates = byKind('Certificate').filter((o) => (str(o.apiVersion) ?? '').startsWith('cert-manager.io/'));
-  const issuers = byKind('Issuer', 'ClusterIssuer');
-  const bundles = byKind('Bundle', 'ClusterBundle');
-  const namespaces = byKind('Namespace');
+  const certificates = objects.filter(isCertificate);
+  const issuers = objects.filter((o) => isIssuer(o) || isClusterIssuer(o));
+  const bundles = objects.filter((o) => isBundle(o) || isClusterBundle(o));
+  const namespaces = objects.filter(isNamespace);
   if (certificates.length + bundles.length > 0 || inp.certManagerAvailable) snap.certManager = { certificates, issuers, bundles, namespaces };
 
-  const pods = byKind('Pod');
+  const pods = objects.filter((o) => kindOf(o) === 'Pod');
   if (inp.proxy) snap.pods = pods.filter((p) => isRecord(at(p, 'metadata', 'labels')) && str(at(p, 'metadata', 'labels', 'linkerd.io/control-plane-ns')) !== undefined).map(podInfo);
   const cp = pods.filter((p) => namespaceOf(p) === ns);
   if (cp.length) snap.controlPlanePods = cp.map(podInfo);

@@ -4,7 +4,8 @@
  * holds cert-manager objects (live mode lists them).
  */
 import type { K8sObject } from '../rules/types.js';
-import { at, arr, isRecord, nameOf, namespaceOf, str } from '../rules/object.js';
+import { at, arr, isRecord, nameOf, namespaceOf, refersToCertManager, str } from '../rules/object.js';
+import { roleOf, signingIssuer } from '../rules/scope.js';
 import { rfc3339, type Certificate } from '../x509/certificate.js';
 import type { IdentityState } from './state.js';
 import { GUARD_HINT_BASE, type CheckDef, type IdentitySnapshot, type Verdict } from './types.js';
@@ -37,15 +38,26 @@ function describeNotTrue(kind: string, o: K8sObject, type: string): string | und
   return `${id} is not ${type}${why ? ` (${why})` : ''}`;
 }
 
-/** The Certificates that are Linkerd's: the issuer (any namespace, so the wrong one shows) and the anchors. */
+type CertManagerObjects = NonNullable<IdentitySnapshot['certManager']>;
+const rolesCache = new WeakMap<CertManagerObjects, { issuer: K8sObject[]; anchors: K8sObject[] }>();
+
+/**
+ * The Certificates that are Linkerd's, by the rules' own scope (roleOf, with the snapshot's other
+ * cert-manager objects as relations): the issuer (any namespace, so the wrong one shows) and the anchors.
+ */
 export function linkerdCertificates(snap: IdentitySnapshot): { issuer: K8sObject[]; anchors: K8sObject[] } {
-  const certs = snap.certManager?.certificates ?? [];
-  const c = snap.config;
-  const named = (o: K8sObject, names: string[]) => names.includes(nameOf(o) ?? '') || names.includes(str(at(o, 'spec', 'secretName')) ?? '');
-  return {
-    issuer: certs.filter((o) => named(o, [c.issuerName])),
-    anchors: certs.filter((o) => named(o, c.anchorNames)),
+  const cm = snap.certManager;
+  if (!cm) return { issuer: [], anchors: [] };
+  const hit = rolesCache.get(cm);
+  if (hit) return hit;
+  const related = [...cm.certificates, ...cm.issuers, ...cm.bundles, ...cm.namespaces];
+  const roles = cm.certificates.map((o) => roleOf(o, snap.config, related));
+  const out = {
+    issuer: cm.certificates.filter((_, i) => roles[i] === 'identity-issuer'),
+    anchors: cm.certificates.filter((_, i) => roles[i] === 'trust-anchor'),
   };
+  rolesCache.set(cm, out);
+  return out;
 }
 
 function parseTime(v: unknown): Date | undefined {
@@ -119,15 +131,14 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
       for (const o of [...issuer, ...anchors]) {
         const ref = at(o, 'spec', 'issuerRef');
         if (!isRecord(ref)) continue;
-        const group = str(ref.group) ?? 'cert-manager.io';
-        if (group !== 'cert-manager.io') continue; // external issuers keep their own status shapes
+        if (!refersToCertManager(o)) continue; // external issuers keep their own status shapes
         const kind = str(ref.kind) ?? 'Issuer';
         const name = str(ref.name) ?? '';
         const ns = kind === 'ClusterIssuer' ? undefined : namespaceOf(o);
         const key = `${kind}/${ns ?? ''}/${name}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const found = cm.issuers.find((i) => i.kind === kind && nameOf(i) === name && (ns === undefined || namespaceOf(i) === ns));
+        const found = signingIssuer(o, cm.issuers);
         if (!found) problems.push(`${kind} ${ns ? ns + '/' : ''}${name} (issuerRef of Certificate ${namespaceOf(o) ?? ''}/${nameOf(o) ?? ''}) not found`);
         else {
           const p = describeNotTrue(kind, found, 'Ready');

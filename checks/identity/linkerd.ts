@@ -4,7 +4,7 @@
  * One deliberate extension: an expiry warning for a cert-manager-managed certificate
  * whose renewal is scheduled in time passes, with the schedule as a note.
  */
-import { publicKeyAlgorithmName, rfc3339, type Certificate } from '../x509/certificate.js';
+import { goTimeString, publicKeyAlgorithmName, rfc3339, type Certificate } from '../x509/certificate.js';
 import { goVerify } from '../x509/verify.js';
 import type { IdentityState } from './state.js';
 import { LINKERD_HINT_BASE, type CheckDef, type Verdict } from './types.js';
@@ -65,6 +65,11 @@ function anchorList(header: string, anchors: Certificate[], test: (c: Certificat
 }
 
 const hint = (anchor: string) => LINKERD_HINT_BASE + anchor;
+
+/** What Linkerd's Crt.Verify appends to Go's expiry error, times printed as Go's `%s` prints them. */
+export function expiryAnnotation(issuer: Certificate, now: Date): string {
+  return ` - Current Time : ${goTimeString(now)} - Invalid before ${goTimeString(issuer.notBefore)} - Invalid After ${goTimeString(issuer.notAfter)}`;
+}
 
 /** The issuer as loaded; check 1 is fatal, so later checks only run when it is set. */
 function issuerOf(st: IdentityState): Certificate {
@@ -161,8 +166,11 @@ export const LINKERD_IDENTITY_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     hint: hint('l5d-identity-issuer-cert-issued-by-trust-anchor'),
     recommendation: 'Re-issue the identity issuer from the current trust anchor, or add the anchor that signed it to the trust anchors.',
     run: async (st) => {
-      const r = await goVerify(issuerOf(st), { roots: st.anchors, intermediates: st.issuerChain, now: st.snap.now });
-      return r.ok ? undefined : r.error;
+      const issuer = issuerOf(st);
+      const r = await goVerify(issuer, { roots: st.anchors, intermediates: st.issuerChain, now: st.snap.now });
+      if (r.ok) return undefined;
+      // Crt.Verify (pkg/tls/cred.go) annotates an expiry error with the clock and the ISSUER's own validity
+      return r.expired ? `${r.error}${expiryAnnotation(issuer, st.snap.now)}` : r.error;
     },
   },
 ];

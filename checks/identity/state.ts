@@ -56,15 +56,8 @@ export function deriveState(snap: IdentitySnapshot): IdentityState {
     if (st.configError === undefined) st.configError = msg;
   };
   for (const e of snap.configErrors) fail(e);
-  if (st.configError === undefined) {
-    // ValidateAndCreateCreds: key first, then certificate, then that they match
-    if (!snap.issuerKey) fail('no issuer private key given (--issuer-key, or tls.key/key.pem in the issuer Secret)');
-    else {
-      const k = decodePrivateKey(snap.issuerKey.text);
-      if (k.ok) st.key = k.key;
-      else fail(`${k.error} (${snap.issuerKey.from})`);
-    }
-  }
+  // FetchIssuerData parses the certificate ("could not parse issuer certificate") before
+  // ValidateAndCreateCreds decodes the key, so with both broken Linkerd reports the certificate
   if (st.configError === undefined) {
     if (!snap.issuerCert) fail('no issuer certificate given (--issuer-cert, or tls.crt/crt.pem in the issuer Secret)');
     else {
@@ -75,6 +68,14 @@ export function deriveState(snap: IdentitySnapshot): IdentityState {
         st.issuer = d.certs[0];
         st.issuerChain = d.certs.slice(1);
       }
+    }
+  }
+  if (st.configError === undefined) {
+    if (!snap.issuerKey) fail('no issuer private key given (--issuer-key, or tls.key/key.pem in the issuer Secret)');
+    else {
+      const k = decodePrivateKey(snap.issuerKey.text);
+      if (k.ok) st.key = k.key;
+      else fail(`${k.error} (${snap.issuerKey.from})`);
     }
   }
   if (st.configError === undefined && st.key && st.issuer && !keyMatchesCertificate(st.key, st.issuer)) fail(KEY_MISMATCH);

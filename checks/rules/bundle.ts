@@ -4,52 +4,10 @@
  */
 import type { K8sObject, PatchOp, RuleContext, RuleDefinition, Violation } from './types.js';
 import { relatedIndex } from './related.js';
-import { arr, at, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
+import { arr, at, bundleSources, bundleTargetKeys, dotted, isBundle, isClusterBundle, isRecord, labelsOf, nameOf, namespaceOf, pointer, str } from './object.js';
 import { setOp } from './patch.js';
-import { bundleTargetKeys } from './scope.js';
 import { clip, quote } from '../limits.js';
 import { hasPrivateKeyBlock } from '../x509/pem.js';
-
-export interface BundleSource {
-  index: number;
-  kind: 'secret' | 'configMap' | 'inLine' | 'defaultCAs';
-  name?: string;
-  key?: string;
-  includeAllKeys: boolean;
-  /** field path of this source, e.g. ['spec','sources',1,'secret'] */
-  path: Array<string | number>;
-}
-
-/** Sources of a Bundle or ClusterBundle, in one shape. */
-export function bundleSources(o: K8sObject): BundleSource[] {
-  const out: BundleSource[] = [];
-  if (isClusterBundle(o)) {
-    arr(at(o, 'spec', 'sourceRefs')).forEach((s, index) => {
-      if (!isRecord(s)) return;
-      const kind = s.kind === 'Secret' ? 'secret' : 'configMap';
-      const key = str(s.key);
-      out.push({ index, kind, ...(str(s.name) !== undefined ? { name: str(s.name) as string } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: key === '*', path: ['spec', 'sourceRefs', index] });
-    });
-    if (str(at(o, 'spec', 'defaultCAs', 'provider')) === 'System') out.push({ index: -1, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'defaultCAs', 'provider'] });
-    if (at(o, 'spec', 'inLineCAs') !== undefined) out.push({ index: -1, kind: 'inLine', includeAllKeys: false, path: ['spec', 'inLineCAs'] });
-    return out;
-  }
-  arr(at(o, 'spec', 'sources')).forEach((s, index) => {
-    if (!isRecord(s)) return;
-    for (const kind of ['secret', 'configMap'] as const) {
-      const ref = s[kind];
-      if (!isRecord(ref)) continue;
-      const name = str(ref.name);
-      const key = str(ref.key);
-      out.push({ index, kind, ...(name !== undefined ? { name } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: ref.includeAllKeys === true, path: ['spec', 'sources', index, kind] });
-    }
-    if (s.inLine !== undefined) out.push({ index, kind: 'inLine', includeAllKeys: false, path: ['spec', 'sources', index, 'inLine'] });
-    if (s.useDefaultCAs === true) out.push({ index, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'sources', index, 'useDefaultCAs'] });
-  });
-  return out;
-}
-
-const dotted = (p: Array<string | number>) => p.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 
 export const bundleName: RuleDefinition = {
   id: 'bundle/name',
@@ -115,6 +73,7 @@ export const targetKey: RuleDefinition = {
 
 export const namespaceSelector: RuleDefinition = {
   id: 'bundle/namespace-selector',
+  reads: 'the Linkerd Namespace (the repair is offered only when it carries the label)',
   title: 'Bundle targets only the control-plane namespace',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'warning',
@@ -148,6 +107,7 @@ export function isPrivateKeyKey(key: string): boolean {
 
 export const noPrivateKeys: RuleDefinition = {
   id: 'bundle/no-private-keys',
+  reads: 'the Certificates writing the Secrets it sources (a Secret cert-manager writes holds a key)',
   title: 'Bundle never reads a private key',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',

@@ -236,6 +236,7 @@ export const usages: RuleDefinition = {
 
 export const durations: RuleDefinition = {
   id: 'certificate/durations',
+  reads: 'the trust anchor Certificates (the issuer must not outlive the anchor)',
   title: 'Issuer renews before it expires and does not outlive its anchor',
   appliesTo: ['identity-issuer'],
   defaultSeverity: 'error',
@@ -283,6 +284,7 @@ export const durations: RuleDefinition = {
 
 export const signatureAlgorithm: RuleDefinition = {
   id: 'certificate/signature-algorithm',
+  reads: 'the trust anchor Certificates (SHA256WithRSA is right under an RSA anchor)',
   title: 'Issuer signature algorithm is one Linkerd accepts',
   appliesTo: ['identity-issuer'],
   defaultSeverity: 'error',

@@ -17,6 +17,8 @@ export function renderRuleReference(rules: readonly RuleDefinition[] = RULES): s
     '',
     'The same rules run in the admission webhook (`serve`) and in `lint`. Severities and repairs can be',
     'changed per rule in the configuration (`rules: {<id>: {severity: error|warning|off, repair: true|false}}`).',
+    'Rules that read other objects (\"reads\" below) find them in the same `lint` input, and in the webhook in its',
+    'informer cache ([cache.md](cache.md)); an object they look for and do not find there is a warning, never a denial.',
     '',
     '| id | applies to | severity | repair |',
     '|---|---|---|---|',
@@ -28,7 +30,7 @@ export function renderRuleReference(rules: readonly RuleDefinition[] = RULES): s
   for (const r of rules) {
     if (ids.has(r.id)) continue;
     ids.add(r.id);
-    out.push('', `## ${r.id}`, '', `**${r.title}.** ${r.rationale}`, '', `- applies to: ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''}`, `- default severity: ${r.defaultSeverity}`, `- repair: ${r.repair}`);
+    out.push('', `## ${r.id}`, '', `**${r.title}.** ${r.rationale}`, '', `- applies to: ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''}`, `- default severity: ${r.defaultSeverity}`, `- repair: ${r.repair}`, ...(r.reads ? [`- reads: ${r.reads} (webhook: from its cache)`] : []));
   }
   return out.join('\n') + '\n';
 }

@@ -18,9 +18,10 @@ export { applyPatch } from './patch.js';
 const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
 
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
-  const role = roleOf(object, config);
-  if (role === null) return { role, findings: [] };
   const related = options.related ?? NO_RELATED;
+  const complete = options.complete === true;
+  const role = roleOf(object, config, related);
+  if (role === null) return { role, findings: [] };
   const findings: Finding[] = [];
   for (const rule of RULES) {
     if (!rule.appliesTo.includes(role)) continue;
@@ -28,8 +29,8 @@ export function judge(object: K8sObject, config: Config, options: JudgeOptions):
     const override = config.rules[rule.id];
     if (override?.severity === 'off') continue;
     const repairAllowed = override?.repair !== false;
-    for (const v of rule.check({ object, role, config, related })) {
-      const severity = override?.severity ?? v.severity ?? rule.defaultSeverity;
+    for (const v of rule.check({ object, role, config, related, complete })) {
+      const severity = v.notFound ? 'warning' : (override?.severity ?? v.severity ?? rule.defaultSeverity);
       const fixable = repairAllowed && v.patch !== undefined && v.patch.length > 0;
       findings.push({
         rule: rule.id,

@@ -81,6 +81,12 @@ export function isClusterIssuer(o: K8sObject): boolean {
   return kindOf(o) === 'ClusterIssuer' && CERT_MANAGER_GROUPS.has(apiGroup(o));
 }
 
+/** An issuerRef to cert-manager's own issuers (group cert-manager.io, or none); external issuers resolve their own way. */
+export function refersToCertManager(cert: unknown): boolean {
+  const group = str(at(cert, 'spec', 'issuerRef', 'group'));
+  return group === undefined || group === '' || group === 'cert-manager.io';
+}
+
 /** trust-manager's Bundle (trust.cert-manager.io/v1alpha1). */
 export function isBundle(o: K8sObject): boolean {
   return kindOf(o) === 'Bundle' && apiGroup(o) === 'trust.cert-manager.io';
@@ -93,6 +99,55 @@ export function isClusterBundle(o: K8sObject): boolean {
 
 export function isNamespace(o: K8sObject): boolean {
   return kindOf(o) === 'Namespace' && (str(o.apiVersion) ?? '') === 'v1';
+}
+
+export interface BundleSource {
+  index: number;
+  kind: 'secret' | 'configMap' | 'inLine' | 'defaultCAs';
+  name?: string;
+  key?: string;
+  includeAllKeys: boolean;
+  /** field path of this source, e.g. ['spec','sources',1,'secret'] */
+  path: Array<string | number>;
+}
+
+/** Sources of a Bundle or ClusterBundle, in one shape. */
+export function bundleSources(o: K8sObject): BundleSource[] {
+  const out: BundleSource[] = [];
+  if (isClusterBundle(o)) {
+    arr(at(o, 'spec', 'sourceRefs')).forEach((s, index) => {
+      if (!isRecord(s)) return;
+      const kind = s.kind === 'Secret' ? 'secret' : 'configMap';
+      const key = str(s.key);
+      out.push({ index, kind, ...(str(s.name) !== undefined ? { name: str(s.name) as string } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: key === '*', path: ['spec', 'sourceRefs', index] });
+    });
+    if (str(at(o, 'spec', 'defaultCAs', 'provider')) === 'System') out.push({ index: -1, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'defaultCAs', 'provider'] });
+    if (at(o, 'spec', 'inLineCAs') !== undefined) out.push({ index: -1, kind: 'inLine', includeAllKeys: false, path: ['spec', 'inLineCAs'] });
+    return out;
+  }
+  arr(at(o, 'spec', 'sources')).forEach((s, index) => {
+    if (!isRecord(s)) return;
+    for (const kind of ['secret', 'configMap'] as const) {
+      const ref = s[kind];
+      if (!isRecord(ref)) continue;
+      const name = str(ref.name);
+      const key = str(ref.key);
+      out.push({ index, kind, ...(name !== undefined ? { name } : {}), ...(key !== undefined ? { key } : {}), includeAllKeys: ref.includeAllKeys === true, path: ['spec', 'sources', index, kind] });
+    }
+    if (s.inLine !== undefined) out.push({ index, kind: 'inLine', includeAllKeys: false, path: ['spec', 'sources', index, 'inLine'] });
+    if (s.useDefaultCAs === true) out.push({ index, kind: 'defaultCAs', includeAllKeys: false, path: ['spec', 'sources', index, 'useDefaultCAs'] });
+  });
+  return out;
+}
+
+/** ConfigMap target keys of a Bundle (`target.configMap.key`) or ClusterBundle (`target.configMap.data[].key`). */
+export function bundleTargetKeys(object: K8sObject): string[] {
+  const cm = at(object, 'spec', 'target', 'configMap');
+  if (!isRecord(cm)) return [];
+  const keys: string[] = [];
+  if (typeof cm.key === 'string') keys.push(cm.key);
+  for (const d of arr(cm.data)) if (isRecord(d) && typeof d.key === 'string') keys.push(d.key);
+  return keys;
 }
 
 /** `spec.sources[1].secret.key` from segments. */

@@ -6,8 +6,8 @@
  */
 import type { Config } from '../config.js';
 import type { K8sObject, RuleContext } from './types.js';
-import { at, isCertificate, isClusterIssuer, isIssuer, isNamespace, nameOf, namespaceOf, str } from './object.js';
-import { roleOf } from './scope.js';
+import { at, isCertificate, isClusterIssuer, isIssuer, isNamespace, nameOf, str } from './object.js';
+import { roleOf, signingIssuer } from './scope.js';
 
 export interface RelatedIndex {
   certificatesByRole: Map<string, K8sObject[]>;
@@ -40,7 +40,7 @@ export function relatedIndex(ctx: Pick<RuleContext, 'related' | 'config'>): Rela
   };
   for (const o of ctx.related) {
     if (isCertificate(o)) {
-      const role = roleOf(o, ctx.config);
+      const role = roleOf(o, ctx.config, ctx.related);
       if (role !== null) push(index.certificatesByRole, role, o);
       push(index.certificatesBySecret, str(at(o, 'spec', 'secretName')), o);
     } else if (isIssuer(o) || isClusterIssuer(o)) {
@@ -65,10 +65,7 @@ export function resolveIssuerRef(ctx: Pick<RuleContext, 'related' | 'config'>, c
   const kind = str(at(cert, 'spec', 'issuerRef', 'kind')) ?? 'Issuer';
   const name = str(at(cert, 'spec', 'issuerRef', 'name')) ?? '';
   const sameName = relatedIndex(ctx).issuersByName.get(name) ?? [];
-  const found = sameName.find((o) =>
-    kind === 'ClusterIssuer' ? isClusterIssuer(o) : isIssuer(o) && (namespaceOf(o) ?? namespaceOf(cert)) === namespaceOf(cert),
-  );
-  return { kind, name, found, sameName };
+  return { kind, name, found: signingIssuer(cert, sameName), sameName };
 }
 
 /**

@@ -1,44 +1,120 @@
 /**
  * Which objects are Linkerd's. An object with no role is never touched,
  * denied or warned about, so recognition errs on the side of precision: names Linkerd
- * reads, the DNS names its guides use, or an explicit opt-in label.
+ * reads, the DNS names its guides use, an explicit opt-in label, or a relation to an object
+ * that is Linkerd's by those (the Secrets a Bundle sources, the CA behind the identity issuer).
+ *
+ * The one scope: the rules, lint, the webhook and `check` all ask `roleOf`. It is pure; the related
+ * objects (the rest of a lint input, or what the webhook's cache holds) are an input like the object.
  */
 import { anchorCommonName, identityName, type Config } from '../config.js';
 import type { K8sObject, Role } from './types.js';
 import {
-  at, isBundle, isCertificate, isClusterBundle, isNamespace, isRecord, labelsOf, nameOf, str, strings, arr,
+  at, arr, bundleSources, bundleTargetKeys, isBundle, isCertificate, isClusterBundle, isClusterIssuer, isIssuer, isNamespace,
+  isRecord, labelsOf, nameOf, namespaceOf, refersToCertManager, str, strings,
 } from './object.js';
 
 export const ROLE_LABEL = 'linkerd-cert-guard.io/role';
 
-export function roleOf(object: K8sObject, config: Config): Role | null {
+const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
+
+export function roleOf(object: K8sObject, config: Config, related: readonly K8sObject[] = NO_RELATED): Role | null {
   if (!isRecord(object)) return null;
-  const label = str(labelsOf(object)[ROLE_LABEL]);
   if (isCertificate(object)) {
-    if (label === 'identity-issuer' || label === 'trust-anchor') return label;
-    const name = nameOf(object);
-    const secretName = str(at(object, 'spec', 'secretName'));
-    if (name === config.issuerName || secretName === config.issuerName) return 'identity-issuer';
-    if ((name !== undefined && config.anchorNames.includes(name)) || (secretName !== undefined && config.anchorNames.includes(secretName))) {
-      return 'trust-anchor';
-    }
-    const cn = str(at(object, 'spec', 'commonName'));
-    const dnsNames = strings(at(object, 'spec', 'dnsNames'));
-    const identity = identityName(config);
-    if (cn === identity || dnsNames.includes(identity)) return 'identity-issuer';
-    if (cn === anchorCommonName(config)) return 'trust-anchor';
-    return null;
+    const own = certificateRole(object, config);
+    if (own !== null) return own;
+    return writesAnchorSecret(object, relations(related, config)) ? 'trust-anchor' : null;
   }
   if (isBundle(object) || isClusterBundle(object)) {
+    const label = str(labelsOf(object)[ROLE_LABEL]);
     if (label === 'trust-bundle') return 'trust-bundle';
     if (nameOf(object) === config.bundleName) return 'trust-bundle';
     const selector = at(object, 'spec', 'target', 'namespaceSelector');
     if (selectorMentions(selector, config.namespaceLabel)) return 'trust-bundle';
     if (bundleTargetKeys(object).includes(config.bundleKey)) return 'trust-bundle';
+    // sources one of Linkerd's Secrets: the trust bundle, however it is named
+    const secrets = relations(related, config).linkerdSecrets;
+    if (bundleSources(object).some((s) => s.kind === 'secret' && s.name !== undefined && secrets.has(s.name))) return 'trust-bundle';
     return null;
   }
   if (isNamespace(object) && nameOf(object) === config.linkerdNamespace) return 'control-plane-namespace';
   return null;
+}
+
+/** A Certificate's role from itself alone: label, names Linkerd reads, or the names its guides use. */
+function certificateRole(object: K8sObject, config: Config): 'identity-issuer' | 'trust-anchor' | null {
+  const label = str(labelsOf(object)[ROLE_LABEL]);
+  if (label === 'identity-issuer' || label === 'trust-anchor') return label;
+  const name = nameOf(object);
+  const secretName = str(at(object, 'spec', 'secretName'));
+  if (name === config.issuerName || secretName === config.issuerName) return 'identity-issuer';
+  if ((name !== undefined && config.anchorNames.includes(name)) || (secretName !== undefined && config.anchorNames.includes(secretName))) {
+    return 'trust-anchor';
+  }
+  const cn = str(at(object, 'spec', 'commonName'));
+  const dnsNames = strings(at(object, 'spec', 'dnsNames'));
+  const identity = identityName(config);
+  if (cn === identity || dnsNames.includes(identity)) return 'identity-issuer';
+  if (cn === anchorCommonName(config)) return 'trust-anchor';
+  return null;
+}
+
+/** A Secret by name, in a namespace when one is known (manifests often leave it to `kubectl -n`). */
+interface SecretRef {
+  name: string;
+  namespace: string | undefined;
+}
+
+interface Relations {
+  /** CA Secrets of the (Cluster)Issuers that sign an identity issuer: their writer is a trust anchor */
+  anchorSecrets: SecretRef[];
+  /** names of the Secrets Linkerd's CA material lives in: configured names and what its Certificates write */
+  linkerdSecrets: Set<string>;
+}
+
+const relationCache = new WeakMap<readonly K8sObject[], { config: Config; relations: Relations }>();
+
+/** Built once per related array (lint shares one per setup), so scope over n objects stays linear. */
+function relations(related: readonly K8sObject[], config: Config): Relations {
+  const hit = relationCache.get(related);
+  if (hit && hit.config === config) return hit.relations;
+  const out: Relations = { anchorSecrets: [], linkerdSecrets: new Set([config.issuerName, ...config.anchorNames]) };
+  const issuers = related.filter((o) => isIssuer(o) || isClusterIssuer(o));
+  const certificates = related.filter(isCertificate);
+  for (const cert of certificates) {
+    if (certificateRole(cert, config) !== 'identity-issuer') continue;
+    const signer = signingIssuer(cert, issuers);
+    const caSecret = signer ? str(at(signer, 'spec', 'ca', 'secretName')) : undefined;
+    if (signer === undefined || caSecret === undefined) continue;
+    // a ClusterIssuer reads its CA Secret from cert-manager's cluster resource namespace, an Issuer from its own
+    const namespace = isClusterIssuer(signer) ? config.clusterResourceNamespace : namespaceOf(signer) ?? namespaceOf(cert);
+    out.anchorSecrets.push({ name: caSecret, namespace });
+  }
+  for (const cert of certificates) {
+    const secret = str(at(cert, 'spec', 'secretName'));
+    if (secret !== undefined && (certificateRole(cert, config) !== null || writesAnchorSecret(cert, out))) out.linkerdSecrets.add(secret);
+  }
+  relationCache.set(related, { config, relations: out });
+  return out;
+}
+
+function writesAnchorSecret(cert: K8sObject, rel: Relations): boolean {
+  const secret = str(at(cert, 'spec', 'secretName'));
+  if (secret === undefined) return false;
+  const ns = namespaceOf(cert);
+  return rel.anchorSecrets.some((s) => s.name === secret && (s.namespace === undefined || ns === undefined || s.namespace === ns));
+}
+
+/**
+ * The cert-manager (Cluster)Issuer a Certificate's issuerRef names, among `issuers`: an Issuer only in
+ * the Certificate's namespace, kind Issuer when unset, external groups never.
+ */
+export function signingIssuer(cert: K8sObject, issuers: readonly K8sObject[]): K8sObject | undefined {
+  if (!refersToCertManager(cert)) return undefined;
+  const kind = str(at(cert, 'spec', 'issuerRef', 'kind')) ?? 'Issuer';
+  const name = str(at(cert, 'spec', 'issuerRef', 'name'));
+  if (name === undefined) return undefined;
+  return issuers.find((o) => nameOf(o) === name && (kind === 'ClusterIssuer' ? isClusterIssuer(o) : isIssuer(o) && (namespaceOf(o) ?? namespaceOf(cert)) === namespaceOf(cert)));
 }
 
 function selectorMentions(selector: unknown, labelKey: string): boolean {
@@ -46,14 +122,4 @@ function selectorMentions(selector: unknown, labelKey: string): boolean {
   const ml = selector.matchLabels;
   if (isRecord(ml) && labelKey in ml) return true;
   return arr(selector.matchExpressions).some((e) => isRecord(e) && e.key === labelKey);
-}
-
-/** ConfigMap target keys of a Bundle (`target.configMap.key`) or ClusterBundle (`target.configMap.data[].key`). */
-export function bundleTargetKeys(object: K8sObject): string[] {
-  const cm = at(object, 'spec', 'target', 'configMap');
-  if (!isRecord(cm)) return [];
-  const keys: string[] = [];
-  if (typeof cm.key === 'string') keys.push(cm.key);
-  for (const d of arr(cm.data)) if (isRecord(d) && typeof d.key === 'string') keys.push(d.key);
-  return keys;
 }

@@ -3,26 +3,35 @@
  * (lint) or known to the caller (webhook), and stay silent when they cannot know.
  */
 import type { RuleDefinition, Violation } from './types.js';
-import { at, isClusterIssuer, isIssuer, namespaceOf, pointer, str, labelsOf } from './object.js';
-import { bundleSources } from './bundle.js';
+import { at, bundleSources, isClusterIssuer, isIssuer, isRecord, namespaceOf, nameOf, pointer, refersToCertManager, str, labelsOf } from './object.js';
 import { certificatesWithRole, relatedIndex, resolveIssuerRef } from './related.js';
 import { clip } from '../limits.js';
 
+/** The issuerRef names nothing the caller's whole view holds (a warning: it may be created next). */
+function issuerNotFound(kind: string, name: string, namespace: string | undefined): Violation {
+  const what = kind === 'ClusterIssuer' ? `ClusterIssuer ${clip(name)}` : `Issuer ${clip(name)} in namespace ${namespace === undefined ? '(unset)' : clip(namespace)}`;
+  return {
+    path: 'spec.issuerRef.name',
+    notFound: true,
+    message: `spec.issuerRef names ${what}, which does not exist (or is not yet known): cert-manager leaves this Certificate pending until it does. Create it, or fix the name.`,
+  };
+}
+
 export const issuerRef: RuleDefinition = {
   id: 'setup/issuer-ref',
+  reads: "the Issuer or ClusterIssuer its issuerRef names, and the Certificate writing a ClusterIssuer's CA Secret",
   title: "The identity issuer's issuerRef resolves",
   appliesTo: ['identity-issuer'],
   defaultSeverity: 'error',
   repair: 'none',
   rationale: "An Issuer serves only Certificates in its own namespace; a ClusterIssuer of type CA reads its CA Secret from cert-manager's cluster resource namespace. Either mistake leaves the issuer Certificate pending and the Secret never written (linkerd2#11972).",
   check(ctx) {
-    const group = str(at(ctx.object, 'spec', 'issuerRef', 'group'));
-    if (group !== undefined && group !== 'cert-manager.io') return []; // external issuers resolve their own way
+    if (!refersToCertManager(ctx.object)) return [];
     const ref = resolveIssuerRef(ctx, ctx.object);
     const out: Violation[] = [];
     if (ref.found === undefined) {
       const other = ref.sameName[0];
-      if (other === undefined) return []; // not in this input: cannot judge
+      if (other === undefined) return ctx.complete ? [issuerNotFound(ref.kind, ref.name, namespaceOf(ctx.object))] : []; // else: not in this input, cannot judge
       if (ref.kind === 'ClusterIssuer' || isClusterIssuer(other)) {
         out.push({
           path: 'spec.issuerRef.kind',
@@ -52,8 +61,30 @@ export const issuerRef: RuleDefinition = {
   },
 };
 
+export const issuerSelfSigned: RuleDefinition = {
+  id: 'setup/issuer-self-signed',
+  reads: 'the Issuer or ClusterIssuer its issuerRef names',
+  title: 'The identity issuer is signed by the trust anchor, not by a selfSigned issuer',
+  appliesTo: ['identity-issuer'],
+  defaultSeverity: 'error',
+  repair: 'none: the right CA issuer is a setup choice',
+  rationale: "A selfSigned issuer signs the identity issuer with its own key: the issuer becomes its own root, every renewal mints a new one, and no trust anchor in Linkerd's bundle ever contains it, so proxies reject every workload certificate (UnknownIssuer). Linkerd's cert-manager guide signs the issuer with a CA issuer whose `ca.secretName` is the trust anchor Secret.",
+  check(ctx) {
+    if (!refersToCertManager(ctx.object)) return [];
+    const ref = resolveIssuerRef(ctx, ctx.object);
+    if (ref.found === undefined || !isRecord(at(ref.found, 'spec', 'selfSigned'))) return [];
+    const kind = isClusterIssuer(ref.found) ? 'ClusterIssuer' : 'Issuer';
+    const anchorSecret = str(at(certificatesWithRole(ctx, 'trust-anchor')[0], 'spec', 'secretName')) ?? ctx.config.anchorNames[0] ?? 'linkerd-trust-anchor';
+    return [{
+      path: 'spec.issuerRef.name',
+      message: `spec.issuerRef names ${kind} ${clip(nameOf(ref.found) ?? ref.name)}, which is selfSigned: the identity issuer would be its own root, renewed into a new root each time, and never contained in the trust anchors Linkerd's proxies trust. Use a CA issuer signed by the trust anchor, e.g. a ClusterIssuer with \`ca: {secretName: ${anchorSecret}}\`.`,
+    }];
+  },
+};
+
 export const anchorSourced: RuleDefinition = {
   id: 'setup/anchor-sourced',
+  reads: 'the trust anchor Certificates',
   title: 'The Bundle sources the trust anchor Secret',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'error',
@@ -100,4 +131,4 @@ export const namespaceLabel: RuleDefinition = {
   },
 };
 
-export const SETUP_RULES: readonly RuleDefinition[] = [issuerRef, anchorSourced, namespaceLabel];
+export const SETUP_RULES: readonly RuleDefinition[] = [issuerRef, issuerSelfSigned, anchorSourced, namespaceLabel];

@@ -51,6 +51,11 @@ export interface JudgeOptions {
   lint: boolean;
   /** other objects known alongside (same lint input, or read from the API) for cross-object rules */
   related?: readonly K8sObject[];
+  /**
+   * `related` is the caller's whole view of the kinds the rules read (the webhook's informer cache):
+   * an object a rule looks for and does not find is reported as not found instead of passed over.
+   */
+  complete?: boolean;
 }
 
 /** What a rule's check function receives. */
@@ -59,6 +64,8 @@ export interface RuleContext {
   role: Role;
   config: Config;
   related: readonly K8sObject[];
+  /** JudgeOptions.complete: a referenced object absent from `related` is not in the cluster (as far as the caller knows) */
+  complete: boolean;
 }
 
 /** A violation as a rule reports it, before severity overrides and repair permissions. */
@@ -68,6 +75,12 @@ export interface Violation {
   severity?: Severity;
   message: string;
   patch?: PatchOp[];
+  /**
+   * The violation is that a related object was not found (only reported when `complete`): always a
+   * warning, whatever the configured severity, as the object may simply be created next (one
+   * `kubectl apply` of a directory sends them one by one).
+   */
+  notFound?: boolean;
 }
 
 export interface RuleDefinition {
@@ -77,6 +90,11 @@ export interface RuleDefinition {
   /** roles the rule judges */
   appliesTo: readonly Role[];
   defaultSeverity: Severity;
+  /**
+   * The other objects the rule reads (docs): lint finds them in the same input, the webhook in its
+   * informer cache; without them the rule says less (or nothing).
+   */
+  reads?: string;
   /** runs only in lint (e.g. legacy API versions the API server no longer serves) */
   lintOnly?: boolean;
   /** when the repair is offered, for docs */

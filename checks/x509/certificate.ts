@@ -292,6 +292,16 @@ export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * Go's `time.Time.String()` of a UTC time, as Linkerd prints times with `%s`:
+ * `2026-01-01 00:00:00 +0000 UTC`, fractional seconds only when present, trailing zeros trimmed.
+ */
+export function goTimeString(d: Date): string {
+  const iso = d.toISOString();
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? '.' + fraction : ''} +0000 UTC`;
+}
+
 export function publicKeyAlgorithmName(k: PublicKeyInfo): string {
   return k.algorithm === 'unknown' ? 'UnknownPublicKeyAlgorithm' : k.algorithm;
 }

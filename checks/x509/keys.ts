@@ -4,7 +4,9 @@
  * parsing: the result carries the public key parameters, never the private scalar or exponent,
  * so nothing downstream can print key material.
  */
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import { PrivateKeyInfo } from 'pkijs';
 import type { Certificate } from './certificate.js';
 import { scanPem } from './pem.js';
 
@@ -56,6 +58,34 @@ function publicHalfOf(jwk: Jwk): PublicHalf | undefined {
   return undefined;
 }
 
+/**
+ * The Go type `x509.ParsePKCS8PrivateKey` returns for the key types Linkerd then refuses, as
+ * `reflect.TypeOf` prints it in Linkerd's message (pkg/tls/codec.go DecodePEMKey).
+ */
+const GO_PKCS8_TYPES: Readonly<Record<string, string>> = { ed25519: 'ed25519.PrivateKey', x25519: '*ecdh.PrivateKey' };
+
+/** The algorithm OID of a PKCS#8 PrivateKeyInfo, dotted as Go prints an asn1.ObjectIdentifier. */
+function pkcs8AlgorithmOid(der: Uint8Array): string {
+  try {
+    const parsed = asn1js.fromBER(der);
+    return new PrivateKeyInfo({ schema: parsed.result }).privateKeyAlgorithm.algorithmId;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Linkerd keeps a PKCS#8 key only if Go parses it to ECDSA or RSA. Go parses Ed25519 and X25519 and
+ * Linkerd names the type it got; any other algorithm (Ed448, X448, DSA, RSA-PSS) Go itself refuses.
+ */
+function unsupportedPkcs8(key: KeyObject, der: Uint8Array): string | undefined {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  if (type === 'ec' || type === 'rsa') return undefined;
+  const goType = GO_PKCS8_TYPES[type];
+  if (goType !== undefined) return `unsupported PKCS#8 encoded private key type: '${goType}', linkerd2 only supports ECDSA and RSA private keys`;
+  return `x509: PKCS#8 wrapping contained private key with unknown algorithm: ${pkcs8AlgorithmOid(der)}`;
+}
+
 export function decodePrivateKey(text: string): KeyDecodeResult {
   const first = scanPem(text).blocks[0];
   if (!first) return { ok: false, error: 'not PEM-encoded' };
@@ -64,6 +94,8 @@ export function decodePrivateKey(text: string): KeyDecodeResult {
   let jwk: Jwk;
   try {
     const ko = createPrivateKey({ key: Buffer.from(first.der), format: 'der', type: format });
+    const unsupported = format === 'pkcs8' ? unsupportedPkcs8(ko, first.der) : undefined;
+    if (unsupported !== undefined) return { ok: false, error: unsupported };
     // The public JWK: derived from the private key, carries no private member.
     jwk = createPublicKey(ko).export({ format: 'jwk' }) as Jwk;
   } catch {

@@ -21,13 +21,20 @@ export interface VerifyOptions {
   keyUsages?: string[];
 }
 
-export type VerifyResult = { ok: true; chains: Certificate[][] } | { ok: false; error: string };
+/** `expired`: Go's CertificateInvalidError with reason Expired (outside its validity period), which Linkerd annotates. */
+export type VerifyResult = { ok: true; chains: Certificate[][] } | { ok: false; error: string; expired?: true };
 
 const MAX_SIGNATURE_CHECKS = 100;
 
+const EXPIRED = 'x509: certificate has expired or is not yet valid';
+
+function failure(error: string): VerifyResult {
+  return error.startsWith(EXPIRED) ? { ok: false, error, expired: true } : { ok: false, error };
+}
+
 function timeError(c: Certificate, now: Date): string | undefined {
-  if (now < c.notBefore) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(c.notBefore)}`;
-  if (now > c.notAfter) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(c.notAfter)}`;
+  if (now < c.notBefore) return `${EXPIRED}: current time ${rfc3339(now)} is before ${rfc3339(c.notBefore)}`;
+  if (now > c.notAfter) return `${EXPIRED}: current time ${rfc3339(now)} is after ${rfc3339(c.notAfter)}`;
   return undefined;
 }
 
@@ -108,13 +115,13 @@ function chainAllowsUsage(chain: Certificate[], usages: string[]): boolean {
 export async function goVerify(leaf: Certificate, opts: VerifyOptions): Promise<VerifyResult> {
   const now = opts.now;
   const leafErr = isValid(leaf, 'leaf', [], now);
-  if (leafErr) return { ok: false, error: leafErr };
+  if (leafErr) return failure(leafErr);
   let chains: Certificate[][];
   if (opts.roots.some((r) => sameCert(r, leaf))) {
     chains = [[leaf]];
   } else {
     const built = await buildChains([leaf], opts, { n: 0 });
-    if (built.chains.length === 0) return { ok: false, error: built.err ?? 'x509: certificate signed by unknown authority' };
+    if (built.chains.length === 0) return failure(built.err ?? 'x509: certificate signed by unknown authority');
     chains = built.chains;
   }
   const usages = opts.keyUsages ?? [EKU.serverAuth];

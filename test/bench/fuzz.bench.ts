@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const serving = await makeServingCert('fuzz.linkerd-cert-guard');
   const dir = mkdtempSync(join(tmpdir(), 'lcg-fuzz-bench-'));
   writeSecretVolume(join(dir, 'tls'), { 'tls.crt': serving.certPem, 'tls.key': serving.keyPem });
-  const child = spawn(process.execPath, [cli, 'serve', '--tls-dir', join(dir, 'tls'), '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0'], {
+  const child = spawn(process.execPath, [cli, 'serve', '--tls-dir', join(dir, 'tls'), '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0', '--no-cache'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let logLines = 0;

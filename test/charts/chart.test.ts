@@ -142,11 +142,11 @@ function chartTier(helm: string): void {
     const objects = await renderChart(helm);
     t.same(
       kinds(objects).sort(),
-      ['Certificate', 'Certificate', 'ConfigMap', 'Deployment', 'Issuer', 'Issuer', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ValidatingWebhookConfiguration'],
-      'renders the webhook, its serving certificate chain and nothing optional',
+      ['Certificate', 'Certificate', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Issuer', 'Issuer', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ValidatingWebhookConfiguration'],
+      'renders the webhook, its serving certificate chain, the RBAC of its cache and nothing optional',
     );
     for (const o of objects) {
-      if (!o.kind.endsWith('WebhookConfiguration')) t.equal(o.metadata.namespace, NAMESPACE, `${o.kind} ${o.metadata.name} is in the release namespace`);
+      if (!o.kind.endsWith('WebhookConfiguration') && !o.kind.startsWith('ClusterRole')) t.equal(o.metadata.namespace, NAMESPACE, `${o.kind} ${o.metadata.name} is in the release namespace`);
     }
 
     t.test('Deployment: HA, probes, preStop, resources', async (t) => {
@@ -178,7 +178,7 @@ function chartTier(helm: string): void {
 
     t.test('Deployment: hardened pod', async (t) => {
       const spec = podSpec(objects);
-      t.equal(spec.automountServiceAccountToken, false, 'no service account token');
+      t.equal(spec.automountServiceAccountToken, true, 'a service account token, for the informer cache alone (see the cache test)');
       t.equal(spec.securityContext?.runAsNonRoot, true, 'non-root pod');
       t.ok((spec.securityContext?.runAsUser ?? 0) > 0, 'numeric non-root uid');
       t.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', 'seccomp RuntimeDefault (pod)');
@@ -418,7 +418,7 @@ function chartTier(helm: string): void {
     t.equal(c?.securityContext?.readOnlyRootFilesystem, true);
     t.same(c?.securityContext?.capabilities?.drop, ['ALL']);
     t.equal(pod?.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-    t.equal(podSpec(objects).automountServiceAccountToken, false, 'the webhook still has no token');
+    t.equal(podSpec(objects).serviceAccountName, FULLNAME, 'the webhook keeps its own ServiceAccount (its token reads only what the cache needs)');
 
     const role = only(objects, 'Role') as unknown as k8s.V1Role;
     t.equal(role.metadata?.namespace, 'linkerd', 'the namespaced Role is in the Linkerd namespace');
@@ -427,7 +427,7 @@ function chartTier(helm: string): void {
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['linkerd-identity-trust-roots', 'linkerd-config'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
     ], 'only the issuer Secret and the two ConfigMaps by name, and the control-plane pods');
-    const clusterRole = only(objects, 'ClusterRole') as unknown as k8s.V1ClusterRole;
+    const clusterRole = only(objects, 'ClusterRole', `${FULLNAME}-check`) as unknown as k8s.V1ClusterRole;
     t.same(clusterRole.rules, [
       { apiGroups: [''], resources: ['namespaces'], resourceNames: ['linkerd'], verbs: ['get'] },
       { apiGroups: ['cert-manager.io'], resources: ['certificates', 'issuers', 'clusterissuers'], verbs: ['get', 'list'] },
@@ -437,17 +437,44 @@ function chartTier(helm: string): void {
       t.notOk(rule.verbs.some((v) => !['get', 'list'].includes(v)), `${rule.resources?.join(',')}: read-only`);
       t.notOk(rule.resources?.includes('*') || rule.apiGroups?.includes('*'), 'no wildcards');
     }
-    for (const b of objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as unknown as k8s.V1RoleBinding[]) {
+    for (const b of objects.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && o.metadata.name === `${FULLNAME}-check`) as unknown as k8s.V1RoleBinding[]) {
       t.same(b.subjects, [{ kind: 'ServiceAccount', name: `${FULLNAME}-check`, namespace: NAMESPACE }], `${b.metadata?.name}: bound to the check ServiceAccount only`);
     }
     const minimal = await renderChart(helm, { values: { checkJob: { enabled: true, certManagerStatus: false } } });
-    t.same((only(minimal, 'ClusterRole') as unknown as k8s.V1ClusterRole).rules?.map((r) => r.resources), [['namespaces']], 'without certManagerStatus: no cert-manager reads');
+    t.same((only(minimal, 'ClusterRole', `${FULLNAME}-check`) as unknown as k8s.V1ClusterRole).rules?.map((r) => r.resources), [['namespaces']], 'without certManagerStatus: no cert-manager reads');
 
     const proxy = await renderChart(helm, { values: { checkJob: { enabled: true, proxy: true, failOn: 'warning' } } });
     const proxyCron = only(proxy, 'CronJob') as unknown as k8s.V1CronJob;
     t.same(proxyCron.spec?.jobTemplate.spec?.template.spec?.containers[0]?.args?.slice(-2), ['--fail-on=warning', '--proxy']);
-    const proxyRole = only(proxy, 'ClusterRole') as unknown as k8s.V1ClusterRole;
+    const proxyRole = only(proxy, 'ClusterRole', `${FULLNAME}-check`) as unknown as k8s.V1ClusterRole;
     t.ok(proxyRole.rules?.some((r) => r.resources?.includes('pods') && r.verbs.join() === 'list'), 'pods list with --proxy');
+  });
+
+  t.test('the informer cache: list and watch on exactly the kinds the rules read, the token only for it', async (t) => {
+    const objects = await renderChart(helm, { values: { config: { linkerdNamespace: 'mesh' }, cache: { maxObjectsPerKind: 200 } } });
+    const role = only(objects, 'ClusterRole', `${FULLNAME}-cache`) as unknown as k8s.V1ClusterRole;
+    t.same(role.rules, [
+      { apiGroups: ['cert-manager.io'], resources: ['certificates', 'issuers', 'clusterissuers'], verbs: ['list', 'watch'] },
+      { apiGroups: ['trust.cert-manager.io'], resources: ['bundles'], verbs: ['list', 'watch'] },
+      { apiGroups: ['trust-manager.io'], resources: ['clusterbundles'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces'], resourceNames: ['mesh'], verbs: ['list', 'watch'] },
+    ], 'list and watch only (no get, no Secret), the Namespace by the configured name');
+    const binding = only(objects, 'ClusterRoleBinding', `${FULLNAME}-cache`) as unknown as k8s.V1ClusterRoleBinding;
+    t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${FULLNAME}-cache` });
+    t.same(binding.subjects, [{ kind: 'ServiceAccount', name: FULLNAME, namespace: NAMESPACE }], 'bound to the webhook ServiceAccount only');
+    const spec = podSpec(objects);
+    t.equal(spec.automountServiceAccountToken, true, 'the pod mounts a token for the cache');
+    const sa = only(objects, 'ServiceAccount') as unknown as k8s.V1ServiceAccount;
+    t.equal(sa.automountServiceAccountToken, false, 'the ServiceAccount itself does not mount one into other pods');
+    const c = containerOf(spec);
+    t.ok(c.args?.includes('--cache-max-objects=200'), 'the cap from values');
+    t.notOk(c.args?.includes('--no-cache'));
+    t.same(c.readinessProbe?.httpGet, { path: '/readyz', port: 'https', scheme: 'HTTPS' }, 'readiness waits for the first sync (/readyz)');
+
+    const off = await renderChart(helm, { values: { cache: { enabled: false } } });
+    t.notOk(off.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), 'cache off: no RBAC');
+    t.equal(podSpec(off).automountServiceAccountToken, false, 'cache off: no token');
+    t.ok(containerOf(podSpec(off)).args?.includes('--no-cache'), 'cache off: serve --no-cache');
   });
 
   t.test('monitoring: ServiceMonitor and PrometheusRule', async (t) => {
@@ -465,6 +492,10 @@ function chartTier(helm: string): void {
     t.match(alerts.get('LinkerdIdentityIssuerExpiringSoon') ?? '', /certmanager_certificate_expiration_timestamp_seconds\{namespace="linkerd", name="linkerd-identity-issuer"\} - time\(\) < 43200/, 'issuer close to expiry');
     t.match(alerts.get('LinkerdTrustAnchorExpiringSoon') ?? '', /certmanager_certificate_expiration_timestamp_seconds\{namespace="cert-manager", name=~"linkerd-trust-anchor\|linkerd-previous-anchor"\} - time\(\) < 5184000$/, 'anchor close to expiry');
     t.ok(alerts.has('LinkerdIdentityIssuerRenewalOverdue'));
+    t.match(alerts.get('LinkerdCertGuardCacheNotSynced') ?? '', /^max by \(pod, kind\) \(linkerd_cert_guard_cache_state\{namespace="linkerd-cert-guard", service="lcg-linkerd-cert-guard", state="syncing"\}\) == 1$/, 'a cache that never synced');
+    t.match(alerts.get('LinkerdCertGuardCacheTruncated') ?? '', /linkerd_cert_guard_cache_truncated\{namespace="linkerd-cert-guard", service="lcg-linkerd-cert-guard"\}\) == 1$/, 'a full cache');
+    const noCache = await renderChart(helm, { values: { cache: { enabled: false }, monitoring: { prometheusRule: { enabled: true } } } });
+    t.notOk(custom<RuleSpec>(only(noCache, 'PrometheusRule')).spec.groups.flatMap((g) => g.rules).some((r) => r.alert.startsWith('LinkerdCertGuardCache')), 'no cache alerts without the cache');
     t.notOk(alerts.has('LinkerdCertGuardCheckFailing'), 'no CronJob alert without the CronJob');
     const withJob = await renderChart(helm, { values: { checkJob: { enabled: true }, monitoring: { prometheusRule: { enabled: true } } } });
     const jobRule = custom<RuleSpec>(only(withJob, 'PrometheusRule'));
@@ -501,6 +532,8 @@ function chartTier(helm: string): void {
       ['timeout above 30 s', { webhook: { timeoutSeconds: 60 } }, /at '\/webhook\/timeoutSeconds': maximum: got 60, want 30/],
       ['tls source', { tls: { source: 'vault' } }, /at '\/tls\/source': value must be one of 'certManager', 'secret'/],
       ['zero replicas', { replicaCount: 0 }, /at '\/replicaCount': minimum: got 0, want 1/],
+      ['an empty cache', { cache: { maxObjectsPerKind: 0 } }, /at '\/cache\/maxObjectsPerKind': minimum: got 0, want 1/],
+      ['unknown cache key', { cache: { size: 10 } }, /at '\/cache': additional properties 'size' not allowed/],
     ];
     for (const [what, values, message] of cases) {
       const r = await helmTemplate(helm, { values });

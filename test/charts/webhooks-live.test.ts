@@ -9,23 +9,10 @@
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import { request } from 'node:https';
-import { findTools, installCrds, registerWebhooks, renderWebhooks, startEnv, stopAll, waitFor, type Cluster } from '../e2e/harness.js';
+import { findTools, installCrds, messageOf, registerWebhooks, renderWebhooks, startEnv, stopAll, waitFor, type Cluster } from '../e2e/harness.js';
 import { findHelm, renderChart } from './helm.js';
 
 type Obj = k8s.KubernetesObject & { spec?: Record<string, unknown> };
-
-/** The API server's Status message from a client error (its body is the Status JSON). */
-function messageOf(e: unknown): string {
-  const body = (e as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return String((JSON.parse(body) as { message?: unknown }).message ?? body);
-    } catch {
-      return body;
-    }
-  }
-  return String(e);
-}
 
 /** Where each kind the chart renders is served (group/version path and plural). */
 const RESOURCES: Record<string, { path: string; plural: string; namespaced: boolean }> = {

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import * as k8s from '@kubernetes/client-node';
 import {
-  CLI_MAIN, REPO_ROOT, enterTier, installCrds, metricSum, projectSecret, registerWebhooks, renderWebhooks, servedCertificate,
+  CLI_MAIN, REPO_ROOT, enterTier, installCrds, metricSum, parseWarnings, projectSecret, registerWebhooks, renderWebhooks, servedCertificate,
   startControllers, startEnv, startServe, startTrustManager, stopAll, waitFor, type Controllers, type Env, type Webhook,
 } from './harness.js';
 import { renderChart } from '../charts/helm.js';
@@ -570,12 +570,6 @@ function customResource(obj: Obj): { gvp: { group: string; version: string; plur
 
 function isLinkerdCustom(obj: Obj): boolean {
   return obj.kind === 'Certificate' || obj.kind === 'Bundle';
-}
-
-/** `Warning: 299 - "text", 299 - "text"` (fetch joins repeated headers with ", "). */
-function parseWarnings(header: string | undefined): string[] {
-  if (!header) return [];
-  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
 }
 
 function apiError(e: unknown): { code: number; message: string } {

@@ -52,23 +52,34 @@ const TOOL_BINARIES: Record<keyof Tools, string> = {
 
 /** The provisioned tools, or the names of those missing (bin/ symlinks written by provision.sh). */
 export function findTools(): { tools: Tools; missing: [] } | { tools: null; missing: string[] } {
-  const bin = join(toolsDir(), 'bin');
-  const paths = Object.fromEntries(Object.entries(TOOL_BINARIES).map(([key, name]) => [key, join(bin, name)])) as unknown as Tools;
+  const paths = toolPaths();
   const missing = (Object.keys(TOOL_BINARIES) as Array<keyof Tools>).filter((k) => !existsSync(paths[k])).map((k) => TOOL_BINARIES[k]);
   return missing.length === 0 ? { tools: paths, missing: [] } : { tools: null, missing };
+}
+
+/** Where provision.sh links each tool, present or not. */
+function toolPaths(): Tools {
+  const bin = join(toolsDir(), 'bin');
+  return Object.fromEntries(Object.entries(TOOL_BINARIES).map(([key, name]) => [key, join(bin, name)])) as unknown as Tools;
 }
 
 /**
  * The tools when this tier can run; otherwise null, after failing the file when CI is set (CI must
  * run every tier) or planning nothing with one line saying why and how to enable it.
  */
-export function enterTier(t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown }, label: string): Tools | null {
+export function enterTier(
+  t: { fail(message: string): unknown; plan(n: number, comment?: string): unknown },
+  label: string,
+  /** the tools this file runs (default: all); a file that starts no controller can run without them */
+  needs: ReadonlyArray<keyof Tools> = Object.keys(TOOL_BINARIES) as Array<keyof Tools>,
+): Tools | null {
   const found = findTools();
-  const reason = found.tools === null
-    ? `${found.missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
+  const missing = found.missing.filter((name) => needs.some((k) => TOOL_BINARIES[k] === name));
+  const reason = missing.length > 0
+    ? `${missing.join(', ')} not found in ${toolsDir()}/bin; run \`bash test/e2e/provision.sh\` (needs Go) to enable it`
     : CRD_DIR === null ? CRD_MISSING
       : !existsSync(CLI_MAIN) ? `the compiled CLI is missing at ${CLI_MAIN}: run \`npm run build\`` : undefined;
-  if (reason === undefined) return found.tools;
+  if (reason === undefined) return found.tools ?? toolPaths();
   if (process.env['CI']) t.fail(`${label} required (CI is set) but ${reason}`);
   else t.plan(0, `${label} skipped: ${reason}`);
   return null;
@@ -411,6 +422,25 @@ export async function apiFetch(
   });
 }
 
+/** The API server's Status message from a client error (its body is the Status JSON). */
+export function messageOf(e: unknown): string {
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return String((JSON.parse(body) as { message?: unknown }).message ?? body);
+    } catch {
+      return body;
+    }
+  }
+  return String(e);
+}
+
+/** `Warning: 299 - "text", 299 - "text"` (fetch joins repeated headers with ", "). */
+export function parseWarnings(header: string | undefined): string[] {
+  if (!header) return [];
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
+}
+
 // ---------------------------------------------------------------------------------------------
 // CRDs
 
@@ -462,6 +492,14 @@ export async function startServe(
     metricsPort?: number;
     /** serve the certificate projected here (`--tls-dir`) instead of one from the test CA */
     tlsDir?: { dir: string; ca: string; servername: string };
+    /**
+     * The informer cache reads the cluster with this kubeconfig (default: the admin's, as the chart
+     * runs it); false runs `--no-cache` (objects judged alone). Start-up waits for /readyz, so for
+     * the cache's first sync.
+     */
+    cache?: { kubeconfigFile?: string } | false;
+    /** return once it listens (/healthz) instead of once it is ready (/readyz) */
+    listeningOnly?: boolean;
   } = {},
 ): Promise<Webhook> {
   const [freeA, freeB] = (await freePorts(2)) as [number, number];
@@ -486,13 +524,16 @@ export async function startServe(
     '--metrics-listen', `127.0.0.1:${metricsPort}`,
   ];
   if (opts.configFile) args.push('--config', opts.configFile);
+  if (opts.cache === false) args.push('--no-cache');
+  else args.push('--kubeconfig', opts.cache?.kubeconfigFile ?? cluster.kubeconfigFile);
   const proc = new Proc('serve', process.execPath, args);
   const url = `https://127.0.0.1:${port}`;
+  const probe = opts.listeningOnly ? '/healthz' : '/readyz';
   await waitFor(
-    'serve /readyz',
+    `serve ${probe}`,
     () =>
       new Promise<boolean>((ok, fail) => {
-        const req = request(`${url}/readyz`, { ca: tls.ca, servername: tls.servername, timeout: 2000 }, (res) => {
+        const req = request(`${url}${probe}`, { ca: tls.ca, servername: tls.servername, timeout: 2000 }, (res) => {
           res.resume();
           ok(res.statusCode === 200);
         });

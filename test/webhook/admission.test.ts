@@ -326,3 +326,49 @@ t.test('a broken Bundle is repaired into one that satisfies the Bundle CRD', asy
   t.equal(admit(req(repaired), enforce, 'validate').response.allowed, true);
   t.equal(admit(req(repaired), enforce, 'mutate').response.patch, undefined, 'idempotent');
 });
+
+t.test('with the cluster view (the informer cache): present objects judged normally, missing ones only warned about', async (t) => {
+  const seed = seedObjects('001-cert-manager-trust-manager.yaml');
+  const caIssuer = seed.find((o) => o.kind === 'ClusterIssuer') as K8sObject & { metadata: { name: string } };
+  const selfSigned: K8sObject = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: caIssuer.metadata.name }, spec: { selfSigned: {} } };
+  const anchorOnly = seed.filter((o) => o.kind === 'Certificate' && o !== issuer);
+
+  const whole = admit(req(issuer), enforce, 'validate', seed);
+  t.same(whole.response, { uid: whole.response.uid, allowed: true }, 'the seed 001 setup as the cluster holds it: allowed, silent');
+
+  const refused = admit(req(issuer), enforce, 'validate', [...anchorOnly, selfSigned]);
+  t.equal(refused.response.allowed, false, 'an identity issuer signed by a selfSigned ClusterIssuer that exists is denied');
+  t.same(refused.denied, ['setup/issuer-self-signed']);
+  t.match(refused.response.status?.message, /^linkerd-cert-guard denied Certificate linkerd\/linkerd-identity-issuer: spec\.issuerRef\.name: spec\.issuerRef names ClusterIssuer linkerd-identity-issuer, which is selfSigned.*\(setup\/issuer-self-signed\)$/);
+  t.equal(admit(req(issuer), enforce, 'validate').response.allowed, true, 'judged alone (no cache) the same object is allowed');
+
+  const unknown = admit(req(issuer), enforce, 'validate', anchorOnly);
+  t.equal(unknown.response.allowed, true, 'an issuerRef naming nothing the cache holds is allowed');
+  t.equal(unknown.decision, 'warned');
+  t.same(unknown.warned, ['setup/issuer-ref']);
+  t.match(unknown.response.warnings, [/^spec\.issuerRef\.name: spec\.issuerRef names ClusterIssuer linkerd-identity-issuer, which does not exist \(or is not yet known\).*\(setup\/issuer-ref\)$/]);
+  const insisted = admit(req(issuer), resolveConfig({ rules: { 'setup/issuer-ref': { severity: 'error' } } }), 'validate', anchorOnly);
+  t.equal(insisted.response.allowed, true, 'a missing object never denies, whatever the configured severity');
+  const silenced = admit(req(issuer), resolveConfig({ rules: { 'setup/issuer-ref': { severity: 'off' } } }), 'validate', anchorOnly);
+  t.equal(silenced.response.warnings, undefined, 'turned off, it is not said at all');
+
+  const namespaced = clone(issuer) as K8sObject & { spec: { issuerRef: Record<string, unknown> } };
+  namespaced.spec.issuerRef = { name: 'linkerd-ca', kind: 'Issuer' };
+  t.match(admit(req(namespaced), enforce, 'validate', anchorOnly).response.warnings, [/names Issuer linkerd-ca in namespace linkerd, which does not exist/]);
+  const elsewhere: K8sObject = { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'linkerd-ca', namespace: 'cert-manager' }, spec: { ca: { secretName: 'linkerd-trust-anchor' } } };
+  const wrongNs = admit(req(namespaced), enforce, 'validate', [...anchorOnly, elsewhere]);
+  t.same(wrongNs.denied, ['setup/issuer-ref'], 'an Issuer that exists in another namespace is a violation against a present object: denied');
+
+  // UPDATE: the reference was already selfSigned before this edit: a warning unless strict.
+  const edited = clone(issuer) as K8sObject & { metadata: Record<string, unknown> };
+  edited.metadata.labels = { team: 'mesh' };
+  const update = admit(req(edited, { operation: 'UPDATE', oldObject: issuer }), enforce, 'validate', [...anchorOnly, selfSigned]);
+  t.equal(update.response.allowed, true);
+  t.match(update.response.warnings, [/\(setup\/issuer-self-signed; already present before this update\)$/]);
+  t.equal(admit(req(edited, { operation: 'UPDATE', oldObject: issuer }), resolveConfig({ strict: true }), 'validate', [...anchorOnly, selfSigned]).response.allowed, false, 'strict denies it');
+
+  const audit = admit(req(issuer), resolveConfig({ mode: 'audit' }), 'validate', [...anchorOnly, selfSigned]);
+  t.equal(audit.response.allowed, true, 'audit only warns');
+  t.match(audit.response.warnings, [/\(setup\/issuer-self-signed\)$/]);
+  t.equal(admit(req(issuer), enforce, 'mutate', [...anchorOnly, selfSigned]).response.patch, undefined, 'nothing to repair');
+});

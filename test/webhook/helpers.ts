@@ -178,3 +178,12 @@ export function call(
     req.end(o.body);
   });
 }
+
+/** Poll `probe` every 10 ms until it holds; throw naming `what` after `timeoutMs`. */
+export async function until(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

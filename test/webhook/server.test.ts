@@ -12,7 +12,10 @@ import type { K8sObject, PatchOp } from '../../checks/rules/types.js';
 import { createLogger } from '../../webhook/log.js';
 import type { AdmissionReviewResponse } from '../../webhook/review.js';
 import { DEFAULTS, startWebhookServer, type WebhookServer, type WebhookServerOptions } from '../../webhook/server.js';
-import { call, makeServingCert, reviewOf, seedObject, swapSecretVolume, writeSecretVolume, type HttpResult } from './helpers.js';
+import { call, makeServingCert, reviewOf, seedObject, seedObjects, swapSecretVolume, until, writeSecretVolume, type HttpResult } from './helpers.js';
+import { connect } from '../../checks/cluster/live.js';
+import { startInformerCache } from '../../webhook/cache.js';
+import { startListWatchServer } from './listwatch-server.js';
 
 const first = await makeServingCert('webhook-first.test');
 const second = await makeServingCert('webhook-second.test');
@@ -491,4 +494,62 @@ t.test('clients still uploading oversized bodies read their 413 instead of a res
   );
   t.same(outcomes, Array(24).fill('413'), `outcomes: ${outcomes.join(', ')}`);
   t.equal((await call(server.port, '/healthz', { ca })).status, 200);
+});
+
+t.test('with the informer cache: /readyz waits for the first sync; reviews are judged against the cache without an API call', async (t) => {
+  const api = await startListWatchServer();
+  const seed = seedObjects('001-cert-manager-trust-manager.yaml');
+  const issuer = seedObject('001-cert-manager-trust-manager.yaml', 'Certificate', 'linkerd-identity-issuer');
+  for (const o of seed) if (o.kind === 'Certificate' && (o.metadata as { name: string }).name !== 'linkerd-identity-issuer') api.put(o); // the anchor
+  api.put({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'selfsigned-root' }, spec: { selfSigned: {} } });
+  api.forbidden.add('clusterissuers');
+  api.unserved.add('clusterbundles');
+  const out = new PassThrough();
+  const cluster = startInformerCache(await connect({ kubeconfig: api.kubeconfigFile }), resolveConfig(), { logger: createLogger('silent', out), retryMinMs: 20, retryMaxMs: 50 });
+  t.teardown(async () => {
+    await cluster.stop();
+    await api.close();
+  });
+  const { server } = await start(t, { cluster });
+
+  await until('the other kinds listed', () => cluster.status().filter((s) => s.state !== 'syncing').length === 5);
+  t.equal((await call(server.port, '/healthz', { ca })).status, 200, 'healthz does not wait for the cache');
+  const notReady = await call(server.port, '/readyz', { ca });
+  t.equal(notReady.status, 503, 'readyz fails until every kind has listed');
+  t.match(notReady.text, /^cache not synced: clusterissuers\.cert-manager\.io \(HTTP 403: clusterissuers is forbidden: [^\n]*\)$/);
+  t.equal(server.isReady(), false);
+  const metricsBefore = await metricsText(server.metricsPort);
+  t.match(metricsBefore, /^linkerd_cert_guard_cache_state\{kind="ClusterIssuer",state="syncing"\} 1$/m);
+  t.match(metricsBefore, /^linkerd_cert_guard_cache_state\{kind="ClusterBundle",state="absent"\} 1$/m);
+
+  api.forbidden.delete('clusterissuers');
+  await until('readyz 200', () => cluster.synced());
+  const ready = await call(server.port, '/readyz', { ca });
+  t.same([ready.status, ready.text], [200, 'ready']);
+  const metrics = await metricsText(server.metricsPort);
+  t.match(metrics, /^linkerd_cert_guard_cache_objects\{kind="Certificate"\} 1$/m, 'objects per kind');
+  t.match(metrics, /^linkerd_cert_guard_cache_objects\{kind="ClusterIssuer"\} 1$/m);
+  t.match(metrics, /^linkerd_cert_guard_cache_state\{kind="ClusterIssuer",state="synced"\} 1$/m);
+  t.match(metrics, /^linkerd_cert_guard_cache_truncated\{kind="Certificate"\} 0$/m);
+  t.equal([...metrics.matchAll(/^linkerd_cert_guard_cache_state\{/gm)].length, 18, 'six kinds times three states, nothing else');
+
+  const requestsBefore = api.requests.length;
+  const judge = async (name: string): Promise<AdmissionReviewResponse> => {
+    const o = structuredClone(issuer) as K8sObject & { spec: { issuerRef: { name: string } } };
+    o.spec.issuerRef.name = name;
+    const r = await call(server.port, '/validate', { body: JSON.stringify(reviewOf(o)), ca });
+    t.equal(r.status, 200);
+    return admission(r);
+  };
+  const refused = await judge('selfsigned-root');
+  t.equal(refused.response.allowed, false, 'signed by a selfSigned ClusterIssuer in the cache: denied');
+  t.match(refused.response.status?.message, /\(setup\/issuer-self-signed\)$/);
+  const unknown = await judge('no-such-issuer');
+  t.equal(unknown.response.allowed, true, 'an unknown ClusterIssuer: allowed');
+  t.match(unknown.response.warnings, [/names ClusterIssuer no-such-issuer, which does not exist.*\(setup\/issuer-ref\)$/]);
+  t.equal(api.requests.length, requestsBefore, 'no API call while judging');
+
+  api.put({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'no-such-issuer' }, spec: { selfSigned: {} } });
+  await until('the watched ClusterIssuer', () => cluster.snapshot().some((o) => (o.metadata as { name: string }).name === 'no-such-issuer'));
+  t.equal((await judge('no-such-issuer')).response.allowed, false, 'created after the start, seen through the watch: denied');
 });

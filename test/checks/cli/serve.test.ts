@@ -29,7 +29,7 @@ t.test('usage errors and unreadable TLS files: one line, exit 2', async (t) => {
     [[], /^linkerd-cert-guard: serve needs a serving certificate: --tls-dir DIR or --tls-cert FILE --tls-key FILE\n$/],
     [['--tls-cert', 'a.crt'], /--tls-cert needs --tls-key\n$/],
     [['--tls-dir', tlsDir, '--tls-key', 'k'], /--tls-dir names the serving certificate directory; it cannot be combined with --tls-cert\/--tls-key\n$/],
-    [['--tls-dir', empty], /^linkerd-cert-guard: cannot read .*tls\.crt: ENOENT\n$/],
+    [['--tls-dir', empty, '--no-cache'], /^linkerd-cert-guard: cannot read .*tls\.crt: ENOENT\n$/],
     [['--tls-dir', tlsDir, '--listen', 'localhost'], /--listen: not HOST:PORT: "localhost" \(e\.g\. 0\.0\.0\.0:9443 or \[::\]:9443\)\n$/],
     [['--tls-dir', tlsDir, '--metrics-listen', '1.2.3.4:99999'], /--metrics-listen: not HOST:PORT: "1\.2\.3\.4:99999"/],
     [['--tls-dir', tlsDir, '--drain-delay', 'soon'], /--drain-delay: not a number of seconds: "soon"\n$/],
@@ -38,6 +38,10 @@ t.test('usage errors and unreadable TLS files: one line, exit 2', async (t) => {
     [['--tls-dir', tlsDir, '--trust-domain', 'Not A Domain'], /invalid configuration: trustDomain/],
     [['--tls-dir', tlsDir, '--bogus'], /unknown option '--bogus'/],
     [['--tls-dir', tlsDir, 'extra'], /too many arguments|excess/i],
+    [['--tls-dir', tlsDir, '--cache-max-objects', '0'], /--cache-max-objects: 0 is out of range \(1 to 100000\)\n$/],
+    [['--tls-dir', tlsDir, '--cache-max-objects', '2.5'], /--cache-max-objects: not a whole number: "2\.5"/],
+    [['--tls-dir', tlsDir, '--no-cache', '--kubeconfig', 'k'], /--kubeconfig\/--context are what the cache reads the cluster with; they cannot be combined with --no-cache\n$/],
+    [['--tls-dir', tlsDir, '--kubeconfig', join(empty, 'missing-kubeconfig')], /^linkerd-cert-guard: cannot load kubeconfig .*missing-kubeconfig: /],
   ];
   for (const [argv, expected] of cases) {
     const x = io();
@@ -51,6 +55,7 @@ t.test('usage errors and unreadable TLS files: one line, exit 2', async (t) => {
   t.equal(await run(['--help'], help), 0);
   t.match(help.out(), /--tls-dir <dir>/);
   t.match(help.out(), /--drain-delay <seconds>/);
+  t.match(help.out(), /--no-cache +judge each object alone/);
 });
 
 t.test('HOST:PORT parsing', async (t) => {
@@ -71,7 +76,7 @@ t.test('a real serve process: answers, then drains on SIGTERM and exits 0', asyn
   const script = `const { runCli } = await import(${JSON.stringify(mainUrl)}); const { processIO } = await import(${JSON.stringify(ioUrl)}); process.exitCode = await runCli(process.argv.slice(1), processIO());`;
   const child = spawn(
     process.execPath,
-    [...loader, '--input-type=module', '-e', script, '--', 'serve', '--tls-dir', tlsDir, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0.5', '--mode', 'repair'],
+    [...loader, '--input-type=module', '-e', script, '--', 'serve', '--tls-dir', tlsDir, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--drain-delay', '0.5', '--mode', 'repair', '--no-cache'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   t.teardown(() => {

@@ -70,6 +70,12 @@ t.test('trailing newline after the anchors is `not a PEM certificate`, located',
   t.equal(badKey.byId.get('l5d-identity-cert-config-valid')?.error, 'not PEM-encoded (issuer.key)');
   const badCrt = await runScenario({ issuer: fx('valid-crt.pem') + 'x', key: fx('valid-key.pem'), anchors: fx('valid-trust-anchors.pem'), now: NOW });
   t.match(badCrt.byId.get('l5d-identity-cert-config-valid')?.error, /^could not parse issuer certificate: not a PEM certificate \(issuer\.crt: line \d+: text that is not PEM after block 1\)$/);
+  // Linkerd parses the certificate (FetchIssuerData) before it decodes the key: both broken, the certificate is reported
+  const bothBad = await runScenario({ issuer: fx('valid-crt.pem') + 'x', key: 'nope', anchors: fx('valid-trust-anchors.pem'), now: NOW });
+  t.match(bothBad.byId.get('l5d-identity-cert-config-valid')?.error, /^could not parse issuer certificate: not a PEM certificate \(issuer\.crt: /);
+  const ed25519 = (await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const edKey = await runScenario({ issuer: fx('valid-crt.pem'), key: ed25519, anchors: fx('valid-trust-anchors.pem'), now: NOW });
+  t.equal(edKey.byId.get('l5d-identity-cert-config-valid')?.error, "unsupported PKCS#8 encoded private key type: 'ed25519.PrivateKey', linkerd2 only supports ECDSA and RSA private keys (issuer.key)", "Linkerd's text, then where");
 });
 
 t.test('generated failure modes per check', async (t) => {
@@ -134,4 +140,16 @@ t.test('generated failure modes per check', async (t) => {
   await check('issuer not a CA passes Linkerd (Go ignores it for the leaf)', { issuer: notCA.issuer, anchors: notCA.anchor.pem }, 'l5d-identity-issuer-cert-issued-by-trust-anchor', 'success');
   const pathLen0 = await makeLinkerdChain({ anchor: { pathLen: 0 } });
   await check('anchor path length 0 passes Linkerd', { issuer: pathLen0.issuer, anchors: pathLen0.anchor.pem }, 'l5d-identity-issuer-cert-issued-by-trust-anchor', 'success');
+
+  // an expired intermediate between issuer and anchor: Go's error, then Crt.Verify's clock and the issuer's validity
+  const fixedNow = new Date('2026-06-01T12:00:00Z');
+  const longAnchor = (await makeLinkerdChain({ anchor: { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2100-01-01T00:00:00Z') } })).anchor;
+  const oldMid = await issue(await makeKeyPair('P-256'), longAnchor, { cn: 'mid', isCA: true, notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z') });
+  const underOldMid = await issue(await makeKeyPair('P-256'), oldMid, { cn: 'identity.linkerd.cluster.local', isCA: true, notBefore: new Date('2026-05-01T00:00:00Z'), notAfter: new Date('2026-12-01T00:00:00Z') });
+  await check('expired intermediate', { issuer: pemBundle(underOldMid, oldMid), key: keyPem(underOldMid.key, 'sec1'), anchors: longAnchor.pem, now: fixedNow }, 'l5d-identity-issuer-cert-issued-by-trust-anchor', 'error',
+    'x509: certificate has expired or is not yet valid: current time 2026-06-01T12:00:00Z is after 2026-01-01T00:00:00Z - Current Time : 2026-06-01 12:00:00 +0000 UTC - Invalid before 2026-05-01 00:00:00 +0000 UTC - Invalid After 2026-12-01 00:00:00 +0000 UTC');
+  const futureMid = await issue(await makeKeyPair('P-256'), longAnchor, { cn: 'mid', isCA: true, notBefore: new Date('2027-01-01T00:00:00Z'), notAfter: new Date('2028-01-01T00:00:00Z') });
+  const underFutureMid = await issue(await makeKeyPair('P-256'), futureMid, { cn: 'identity.linkerd.cluster.local', isCA: true, notBefore: new Date('2026-05-01T00:00:00Z'), notAfter: new Date('2026-12-01T00:00:00Z') });
+  await check('not-yet-valid intermediate', { issuer: pemBundle(underFutureMid, futureMid), key: keyPem(underFutureMid.key, 'sec1'), anchors: longAnchor.pem, now: fixedNow }, 'l5d-identity-issuer-cert-issued-by-trust-anchor', 'error',
+    / is before 2027-01-01T00:00:00Z - Current Time : 2026-06-01 12:00:00 \+0000 UTC - Invalid before 2026-05-01 00:00:00 \+0000 UTC - Invalid After 2026-12-01 00:00:00 \+0000 UTC$/);
 });

@@ -38,3 +38,16 @@ t.test('objects without a role are judged with no finding at all', async (t) => 
 t.test('findingKey identifies a violation by rule and field', async (t) => {
   t.equal(findingKey({ rule: 'certificate/is-ca', path: 'spec.isCA' }), 'certificate/is-ca|spec.isCA');
 });
+
+t.test('complete: a referenced object absent from the whole view is reported as not found, always a warning', async (t) => {
+  const o = issuer();
+  const issuerRef = (findings: ReturnType<typeof judge>['findings']) => findings.filter((f) => f.rule === 'setup/issuer-ref');
+  t.same(issuerRef(judge(o, resolveConfig(), { lint: true, related: [] }).findings), [], 'an incomplete view (a lint input): cannot know, silent');
+  const found = issuerRef(judge(o, resolveConfig(), { lint: false, related: [], complete: true }).findings);
+  t.equal(found.length, 1);
+  t.match(found[0], { severity: 'warning', path: 'spec.issuerRef.name', fixable: false, message: /ClusterIssuer x, which does not exist/ });
+  const insisted = issuerRef(judge(o, resolveConfig({ rules: { 'setup/issuer-ref': { severity: 'error' } } }), { lint: false, related: [], complete: true }).findings);
+  t.equal(insisted[0]?.severity, 'warning', 'a configured error severity does not make a missing object deny');
+  const present = [{ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'x' }, spec: { ca: { secretName: 'linkerd-trust-anchor' } } }];
+  t.same(issuerRef(judge(o, resolveConfig(), { lint: false, related: present, complete: true }).findings), [], 'found: nothing to say');
+});

@@ -40,3 +40,25 @@ t.test('objects nobody would call Linkerd\'s have no role', async (t) => {
   t.equal(roleOf({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'linkerd' } }, config), 'control-plane-namespace');
   t.equal(roleOf([] as never, config), null);
 });
+
+t.test('scope follows relations: a Bundle sourcing Linkerd\'s Secrets, the CA behind the identity issuer', async (t) => {
+  const b = (name: string, secret: string) => ({ apiVersion: 'trust.cert-manager.io/v1alpha1', kind: 'Bundle', metadata: { name }, spec: { sources: [{ secret: { name: secret, key: 'ca.crt' } }], target: { configMap: { key: 'ca.crt' } } } });
+  t.equal(roleOf(b('mesh-roots', 'linkerd-identity-issuer'), config), 'trust-bundle', 'sources the issuer Secret: the trust bundle, though misnamed');
+  t.equal(roleOf(b('mesh-roots', 'linkerd-previous-anchor'), config), 'trust-bundle', 'sources the previous anchor Secret');
+  t.equal(roleOf(b('corp-roots', 'corp-ca'), config), null, 'sources another Secret: not Linkerd\'s');
+
+  const issuer = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { secretName: 'linkerd-identity-issuer', issuerRef: { kind: 'ClusterIssuer', name: 'mesh-ca' } });
+  const clusterIssuer = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'mesh-ca' }, spec: { ca: { secretName: 'mesh-root' } } };
+  const root = cert({ name: 'mesh-root', namespace: 'cert-manager' }, { secretName: 'mesh-root', isCA: true, commonName: 'mesh root' });
+  const related = [issuer, clusterIssuer, root];
+  t.equal(roleOf(root, config), null, 'alone, an oddly named CA is not Linkerd\'s');
+  t.equal(roleOf(root, config, related), 'trust-anchor', 'it writes the CA Secret of the issuer signing the identity issuer');
+  t.equal(roleOf(structuredClone(root), config, related), 'trust-anchor', 'a copy (the webhook\'s request object) is recognised too');
+  t.equal(roleOf(cert({ name: 'mesh-root', namespace: 'linkerd' }, { secretName: 'mesh-root' }), config, related), null, 'a ClusterIssuer reads its CA Secret only from the cluster resource namespace');
+  t.equal(roleOf(b('mesh-roots', 'mesh-root'), config, related), 'trust-bundle', 'a Bundle sourcing the related anchor\'s Secret');
+  const externalIssuer = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { group: 'awspca.cert-manager.io', kind: 'ClusterIssuer', name: 'mesh-ca' } });
+  t.equal(roleOf(root, config, [externalIssuer, clusterIssuer, root]), null, 'an external issuer of the same name is not that ClusterIssuer');
+  const nsIssuer = { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: 'mesh-ca', namespace: 'linkerd' }, spec: { ca: { secretName: 'mesh-root' } } };
+  const viaIssuer = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { kind: 'Issuer', name: 'mesh-ca' } });
+  t.equal(roleOf(cert({ name: 'root', namespace: 'linkerd' }, { secretName: 'mesh-root' }), config, [viaIssuer, nsIssuer]), 'trust-anchor', 'an Issuer reads its CA Secret from its own namespace');
+});

@@ -45,7 +45,10 @@ t.test("Linkerd's key errors", async (t) => {
   t.same(decodePrivateKey(toPem('EC PRIVATE KEY', new Uint8Array([48, 3, 2, 1, 1]))), { ok: false, error: 'x509: failed to parse EC private key' });
   const ed = (await import('node:crypto')).generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const r = decodePrivateKey(ed);
-  t.ok(!r.ok && r.error.startsWith('unsupported PKCS#8 private key type'));
+  t.ok(!r.ok && r.error.startsWith('unsupported PKCS#8'));
+  t.same(r, { ok: false, error: "unsupported PKCS#8 encoded private key type: 'ed25519.PrivateKey', linkerd2 only supports ECDSA and RSA private keys" }, "Linkerd's text, with Go's type name");
+  const x448 = (await import('node:crypto')).generateKeyPairSync('x448').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  t.same(decodePrivateKey(x448), { ok: false, error: 'x509: PKCS#8 wrapping contained private key with unknown algorithm: 1.3.101.111' }, 'a type Go cannot parse: Go\'s own error');
 });
 
 t.test('decoded keys carry no private member', async (t) => {

@@ -1,17 +1,52 @@
 // Differential oracle for checks/x509 (reads a JSON array of cases on stdin, writes a JSON array of results):
-//   verify: Go's crypto/x509 Verify, called the way `linkerd check` calls it (Roots = anchors,
-//           Intermediates = rest of the issuer file, DNSName "", KeyUsages empty);
-//   pem:    Linkerd's tls.DecodePEMCertificates loop (pkg/tls/codec.go) over encoding/pem.
+//   verify:    Go's crypto/x509 Verify, called the way `linkerd check` calls it (Roots = anchors,
+//              Intermediates = rest of the issuer file, DNSName "", KeyUsages empty);
+//   crtverify: the same, with the annotation Linkerd's Crt.Verify (pkg/tls/cred.go) adds to an expiry
+//              error, at a fixed current time;
+//   pem:       Linkerd's tls.DecodePEMCertificates loop (pkg/tls/codec.go) over encoding/pem;
+//   key:       Linkerd's tls.DecodePEMKey (pkg/tls/codec.go): which key types it keeps, and its errors.
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"os"
+	"reflect"
 	"time"
 )
+
+// decodePEMKey: the first PEM block as SEC1, PKCS#1 or PKCS#8; PKCS#8 keys other than ECDSA and
+// RSA are refused with the Go type that x509 parsed them to.
+func decodePEMKey(txt string) error {
+	block, _ := pem.Decode([]byte(txt))
+	if block == nil {
+		return errors.New("not PEM-encoded")
+	}
+	switch block.Type {
+	case "EC PRIVATE KEY":
+		_, err := x509.ParseECPrivateKey(block.Bytes)
+		return err
+	case "RSA PRIVATE KEY":
+		_, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		return err
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return err
+		}
+		switch k.(type) {
+		case *ecdsa.PrivateKey, *rsa.PrivateKey:
+			return nil
+		}
+		return fmt.Errorf("unsupported PKCS#8 encoded private key type: '%s', linkerd2 only supports ECDSA and RSA private keys", reflect.TypeOf(k))
+	}
+	return fmt.Errorf("unsupported block type: '%s'", block.Type)
+}
 
 type verifyCase struct {
 	Roots         string `json:"roots"`
@@ -65,6 +100,22 @@ func decodePEMCertificates(txt string) (int, error) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "key" {
+		var texts []string
+		if err := json.NewDecoder(os.Stdin).Decode(&texts); err != nil {
+			panic(err)
+		}
+		out := make([]string, 0, len(texts))
+		for _, t := range texts {
+			if err := decodePEMKey(t); err != nil {
+				out = append(out, err.Error())
+			} else {
+				out = append(out, "ok")
+			}
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(out)
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "pem" {
 		var texts []string
 		if err := json.NewDecoder(os.Stdin).Decode(&texts); err != nil {
@@ -100,7 +151,12 @@ func main() {
 		if err != nil {
 			panic(err)
 		}
-		_, err = certs(c.Leaf)[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: now})
+		leaf := certs(c.Leaf)[0]
+		_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: now})
+		var invalid x509.CertificateInvalidError
+		if len(os.Args) > 1 && os.Args[1] == "crtverify" && errors.As(err, &invalid) && invalid.Reason == x509.Expired {
+			err = fmt.Errorf("%w - Current Time : %s - Invalid before %s - Invalid After %s", err, now, leaf.NotBefore, leaf.NotAfter)
+		}
 		if err != nil {
 			results = append(results, err.Error())
 		} else {
