@@ -71,31 +71,120 @@ export const targetKey: RuleDefinition = {
   },
 };
 
+/** The label that marks application namespaces for proxy injection: Linkerd's own namespace never has it. */
+const INJECT_LABEL = 'linkerd.io/inject';
+const NAME_LABEL = 'kubernetes.io/metadata.name';
+
+interface Requirement {
+  key: string;
+  operator: string;
+  values: string[];
+}
+
+/** A LabelSelector as requirements (matchLabels are `In [value]`); [] selects every namespace. */
+function selectorRequirements(selector: unknown): Requirement[] {
+  if (!isRecord(selector)) return [];
+  const out: Requirement[] = [];
+  const ml = selector.matchLabels;
+  if (isRecord(ml)) for (const [key, v] of Object.entries(ml)) out.push({ key, operator: 'In', values: [String(v)] });
+  for (const e of arr(selector.matchExpressions)) {
+    if (!isRecord(e) || typeof e.key !== 'string') continue;
+    out.push({ key: e.key, operator: str(e.operator) ?? '', values: arr(e.values).map(String) });
+  }
+  return out;
+}
+
+/** Does a requirement hold for a label value (undefined: the namespace lacks the label)? undefined when the operator is unknown. */
+function holds(r: Requirement, value: string | undefined): boolean | undefined {
+  switch (r.operator) {
+    case 'In': return value !== undefined && r.values.includes(value);
+    case 'NotIn': return value === undefined || !r.values.includes(value);
+    case 'Exists': return value !== undefined;
+    case 'DoesNotExist': return value === undefined;
+    default: return undefined;
+  }
+}
+
+type SelectorVerdict =
+  | { kind: 'selects' }
+  | { kind: 'everything' }
+  | { kind: 'misses'; requirement: Requirement; why: 'inject' | 'name' | 'lacks' | 'value' }
+  | { kind: 'unknown'; requirement: Requirement };
+
+/**
+ * What the Bundle's namespaceSelector does for the Linkerd namespace, from what is known of it:
+ * its name always (`kubernetes.io/metadata.name`, set by the API server), its labels when the input
+ * holds its manifest. The control-plane label is the one Linkerd's namespace is meant to carry
+ * (setup/namespace-label judges the manifest); the injection label marks application namespaces.
+ */
+function judgeSelector(selector: unknown, ctx: Pick<RuleContext, 'related' | 'config'>): SelectorVerdict {
+  const reqs = selectorRequirements(selector);
+  if (reqs.length === 0) return { kind: 'everything' };
+  const { linkerdNamespace, namespaceLabel } = ctx.config;
+  const manifest = relatedIndex(ctx).namespacesByName.get(linkerdNamespace);
+  const labels = manifest ? labelsOf(manifest) : undefined;
+  let unknown: Requirement | undefined;
+  for (const r of reqs) {
+    let value: string | undefined;
+    let known = true;
+    if (r.key === NAME_LABEL) value = linkerdNamespace;
+    else if (r.key === namespaceLabel) value = 'true';
+    else if (labels !== undefined) value = str(labels[r.key]);
+    else if (r.key === INJECT_LABEL) value = undefined;
+    else known = false;
+    if (!known) {
+      unknown ??= r;
+      continue;
+    }
+    const ok = holds(r, value);
+    if (ok === undefined) unknown ??= r;
+    else if (!ok) {
+      const why = r.key === NAME_LABEL ? 'name' : r.key === INJECT_LABEL && (labels === undefined || value === undefined) ? 'inject' : value === undefined ? 'lacks' : 'value';
+      return { kind: 'misses', requirement: r, why };
+    }
+  }
+  return unknown ? { kind: 'unknown', requirement: unknown } : { kind: 'selects' };
+}
+
+function describeRequirement(r: Requirement): string {
+  if (r.operator === 'In' && r.values.length === 1) return `${clip(r.key)}: ${quote(r.values[0])}`;
+  if (r.operator === 'Exists' || r.operator === 'DoesNotExist') return `${clip(r.key)} ${r.operator}`;
+  return `${clip(r.key)} ${clip(r.operator)} [${clip(r.values.join(', '))}]`;
+}
+
 export const namespaceSelector: RuleDefinition = {
   id: 'bundle/namespace-selector',
   reads: 'the Linkerd Namespace (the repair is offered only when it carries the label)',
-  title: 'Bundle targets only the control-plane namespace',
+  title: 'Bundle targets the control-plane namespace',
   appliesTo: ['trust-bundle'],
   defaultSeverity: 'warning',
-  repair: 'adds the label selector, only when the input shows the Linkerd namespace carries the label',
-  rationale: "Without a selector trust-manager copies the roots into every namespace. Adding one blindly would delete the ConfigMap from an unlabelled linkerd namespace, so the repair waits until the namespace is known to carry linkerd.io/is-control-plane: \"true\".",
+  repair: 'sets the selector to the control-plane label, only when the input shows the Linkerd namespace carries it',
+  rationale: "trust-manager writes the roots only into the namespaces the selector matches. `linkerd.io/is-control-plane: \"true\"` (or `kubernetes.io/metadata.name: linkerd`) selects Linkerd's namespace; without a selector the roots are copied into every namespace; a selector on the injection label (`linkerd.io/inject`, which marks application namespaces) or on a label the Linkerd namespace lacks never reaches Linkerd, and the control plane cannot start. Repairing blindly would delete the ConfigMap from an unlabelled linkerd namespace, so the repair waits until the namespace is known to carry the label.",
   check(ctx) {
     const label = ctx.config.namespaceLabel;
+    const ns = ctx.config.linkerdNamespace;
     const selector = at(ctx.object, 'spec', 'target', 'namespaceSelector');
-    const ml = at(selector, 'matchLabels');
-    if (isRecord(ml) && ml[label] === 'true') return [];
-    const ns = relatedIndex(ctx).namespacesByName.get(ctx.config.linkerdNamespace);
-    const safe = ns !== undefined && labelsOf(ns)[label] === 'true';
-    const v: Violation = {
-      path: 'spec.target.namespaceSelector',
-      message: `spec.target.namespaceSelector does not select ${label}: "true": trust-manager then copies the roots into every namespace instead of Linkerd's. Add \`namespaceSelector: {matchLabels: {${label}: "true"}}\` once namespace ${ctx.config.linkerdNamespace} carries the label.`,
-    };
-    if (safe) {
-      const p: PatchOp = isRecord(ml)
-        ? { op: ml[label] === undefined ? 'add' : 'replace', path: `${pointer(['spec', 'target', 'namespaceSelector', 'matchLabels', label])}`, value: 'true' }
-        : setOp(ctx.object, ['spec', 'target', 'namespaceSelector', 'matchLabels'], { [label]: 'true' });
-      v.patch = [p];
+    const verdict = judgeSelector(selector, ctx);
+    if (verdict.kind === 'selects') return [];
+    const manifest = relatedIndex(ctx).namespacesByName.get(ns);
+    const safe = manifest !== undefined && labelsOf(manifest)[label] === 'true';
+    const want = `\`namespaceSelector: {matchLabels: {${label}: "true"}}\``;
+    const v: Violation = { path: 'spec.target.namespaceSelector', message: '' };
+    if (verdict.kind === 'everything') {
+      v.message = `spec.target.namespaceSelector does not select ${label}: "true": trust-manager then copies the roots into every namespace instead of Linkerd's. Add ${want} once namespace ${ns} carries the label.`;
+    } else if (verdict.kind === 'unknown') {
+      v.message = `spec.target.namespaceSelector selects on ${describeRequirement(verdict.requirement)}: namespace ${ns} must carry it, or Linkerd never gets ConfigMap ${ctx.config.bundleName}. Prefer ${want} (or \`${NAME_LABEL}: ${ns}\`).`;
+    } else {
+      v.severity = 'error';
+      const why = {
+        inject: `${INJECT_LABEL} marks application namespaces for proxy injection, and namespace ${ns} does not carry it`,
+        name: `that is not namespace ${ns}`,
+        lacks: `namespace ${ns} in this input does not carry that label`,
+        value: `namespace ${ns} in this input does not match it`,
+      }[verdict.why];
+      v.message = `spec.target.namespaceSelector requires ${describeRequirement(verdict.requirement)}, but ${why}: trust-manager never writes ConfigMap ${ctx.config.bundleName} there and Linkerd's control plane cannot load its trust roots. Write ${want}.`;
     }
+    if (safe) v.patch = [setOp(ctx.object, ['spec', 'target', 'namespaceSelector'], { matchLabels: { [label]: 'true' } })];
     return [v];
   },
 };

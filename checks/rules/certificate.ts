@@ -6,7 +6,7 @@
 import { identityName } from '../config.js';
 import type { K8sObject, RuleContext, RuleDefinition, Violation } from './types.js';
 import {
-  apiGroup, apiVersionOnly, at, formatDuration, isCertificate, isRecord, namespaceOf, parseGoDuration, str, strings,
+  apiGroup, apiVersionOnly, at, formatDuration, isCertificate, isRecord, namespaceOf, parseGoDuration, refersToCertManager, str, strings,
 } from './object.js';
 import { setOp } from './patch.js';
 import { anchorsOf } from './related.js';
@@ -63,7 +63,7 @@ export const keyAlgorithm: RuleDefinition = {
   defaultSeverity: 'error',
   repair: 'sets `spec.privateKey.algorithm: ECDSA` (issuer always; anchor only when unset)',
   rationale:
-    "cert-manager's default key algorithm is RSA. Linkerd's issuer must be ECDSA P-256: the identity controller and `linkerd check` reject anything else (linkerd/website#826, linkerd2#4323). Trust anchors may be RSA 2048 or 4096 since Linkerd 2.12 (linkerd2#7771, #8868).",
+    "cert-manager's default key algorithm is RSA. Linkerd's issuer must be ECDSA P-256: the identity controller and `linkerd check` reject anything else (linkerd/website#826, linkerd2#4323). Trust anchors may be RSA 2048 or 4096 since Linkerd 2.12 (linkerd2#7771, #8868), so an anchor left at cert-manager's RSA 2048 default is only a warning.",
   check(ctx) {
     const { value, explicit } = effectiveAlgorithm(ctx.object);
     const path = ['spec', 'privateKey', 'algorithm'];
@@ -84,8 +84,10 @@ export const keyAlgorithm: RuleDefinition = {
     }
     // trust anchor
     if (!explicit) {
+      // RSA 2048 works for an anchor (Linkerd >= 2.12): a warning with the repair, not a failure
       return [{
         path: 'spec.privateKey.algorithm',
+        severity: 'warning',
         message: 'spec.privateKey.algorithm is unset, so cert-manager generates an RSA 2048 key; Linkerd accepts it since 2.12 but its guides use ECDSA P-256. Write `privateKey.algorithm: ECDSA`.',
         patch: [setOp(ctx.object, path, 'ECDSA')],
       }];
@@ -335,6 +337,27 @@ export const commonName: RuleDefinition = {
   },
 };
 
+const CERT_MANAGER_ISSUER_KINDS = new Set(['Issuer', 'ClusterIssuer']);
+
+export const issuerRefKind: RuleDefinition = {
+  id: 'certificate/issuer-ref-kind',
+  title: 'issuerRef names an Issuer or a ClusterIssuer',
+  appliesTo: ISSUER_AND_ANCHOR,
+  defaultSeverity: 'error',
+  repair: 'none: which issuer was meant is not known',
+  rationale:
+    "With group cert-manager.io (or none), cert-manager's webhook accepts only `kind: Issuer` or `kind: ClusterIssuer` and refuses the Certificate at apply time; manifests naming the Certificate or Secret of the CA (`kind: Certificate`) are a common slip. External issuers (another group) name their own kinds.",
+  check(ctx) {
+    if (!refersToCertManager(ctx.object)) return [];
+    const kind = at(ctx.object, 'spec', 'issuerRef', 'kind');
+    if (kind === undefined || (typeof kind === 'string' && CERT_MANAGER_ISSUER_KINDS.has(kind))) return [];
+    return [{
+      path: 'spec.issuerRef.kind',
+      message: `spec.issuerRef.kind is ${quote(kind)}: cert-manager signs only through an Issuer or a ClusterIssuer, and its webhook refuses this Certificate. Write \`kind: ClusterIssuer\` (or \`Issuer\`, in the same namespace) naming the issuer that signs ${who(ctx)}.`,
+    }];
+  },
+};
+
 const LEGACY_VERSIONS = new Set(['v1alpha1', 'v1alpha2', 'v1alpha3', 'v1beta1']);
 
 export const legacyApi: RuleDefinition = {
@@ -379,5 +402,5 @@ export const legacyApi: RuleDefinition = {
 
 export const CERTIFICATE_RULES: readonly RuleDefinition[] = [
   legacyApi, isCa, keyAlgorithm, keySize, rotationPolicy, certificateNamespace, secretName, usages, durations,
-  signatureAlgorithm, nameConstraints, commonName,
+  signatureAlgorithm, nameConstraints, commonName, issuerRefKind,
 ];

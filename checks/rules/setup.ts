@@ -82,6 +82,31 @@ export const issuerSelfSigned: RuleDefinition = {
   },
 };
 
+export const anchorBootstrap: RuleDefinition = {
+  id: 'setup/anchor-bootstrap',
+  reads: 'the Issuer or ClusterIssuer its issuerRef names',
+  title: 'The trust anchor is not issued by the CA it creates',
+  appliesTo: ['trust-anchor'],
+  defaultSeverity: 'error',
+  repair: 'none',
+  rationale: "A CA issuer signs with the Secret named in its `ca.secretName`. A trust anchor whose issuerRef names the CA issuer reading the very Secret the anchor writes waits for itself: the Secret never exists, the issuer never becomes Ready and the anchor is never issued. Linkerd's guide issues the anchor from a selfSigned Issuer and only the identity issuer from the CA.",
+  check(ctx) {
+    if (!refersToCertManager(ctx.object)) return [];
+    const ref = resolveIssuerRef(ctx, ctx.object);
+    const secret = str(at(ctx.object, 'spec', 'secretName'));
+    if (ref.found === undefined || secret === undefined || str(at(ref.found, 'spec', 'ca', 'secretName')) !== secret) return [];
+    // a ClusterIssuer reads its CA Secret from the cluster resource namespace, an Issuer from its own
+    const readsFrom = isClusterIssuer(ref.found) ? ctx.config.clusterResourceNamespace : namespaceOf(ref.found) ?? namespaceOf(ctx.object);
+    const ns = namespaceOf(ctx.object);
+    if (readsFrom !== undefined && ns !== undefined && readsFrom !== ns) return [];
+    const kind = isClusterIssuer(ref.found) ? 'ClusterIssuer' : 'Issuer';
+    return [{
+      path: 'spec.issuerRef.name',
+      message: `spec.issuerRef names ${kind} ${clip(ref.name)}, a CA issuer that signs with Secret ${clip(secret)}, which is the Secret this Certificate writes: it can never be issued. Issue the trust anchor from a selfSigned Issuer (\`selfSigned: {}\`) and keep the CA issuer for the identity issuer.`,
+    }];
+  },
+};
+
 export const anchorSourced: RuleDefinition = {
   id: 'setup/anchor-sourced',
   reads: 'the trust anchor Certificates',
@@ -131,4 +156,4 @@ export const namespaceLabel: RuleDefinition = {
   },
 };
 
-export const SETUP_RULES: readonly RuleDefinition[] = [issuerRef, issuerSelfSigned, anchorSourced, namespaceLabel];
+export const SETUP_RULES: readonly RuleDefinition[] = [issuerRef, issuerSelfSigned, anchorBootstrap, anchorSourced, namespaceLabel];
