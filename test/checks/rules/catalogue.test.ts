@@ -6,123 +6,14 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { resolveConfig, type Config } from '../../../checks/config.js';
+import { resolveConfig } from '../../../checks/config.js';
 import { RULES, RULE_IDS } from '../../../checks/rules/catalogue.js';
 import { applyPatch, judge, repairPatch } from '../../../checks/rules/engine.js';
 import type { K8sObject } from '../../../checks/rules/types.js';
 import { validateBundle, validateCertificate } from '../../helpers/crd.js';
-import { keyPem, makeKeyPair, selfSigned } from '../../helpers/pki.js';
+import { RULE_CASES, anchor, bundle, inLineCa, inLineKey, issuer, seed001, type Obj } from '../../helpers/rule-cases.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are mutated freely
-
-const seed001 = parseAllDocuments(readFileSync('test/fixtures/seeds/001-cert-manager-trust-manager.yaml', 'utf8')).map((d) => d.toJS() as Obj);
-const find = (kind: string, name: string): Obj => structuredClone(seed001.find((o) => o.kind === kind && o.metadata.name === name)) as Obj;
-const issuer = (): Obj => find('Certificate', 'linkerd-identity-issuer');
-const anchor = (): Obj => find('Certificate', 'linkerd-trust-anchor');
-const bundle = (): Obj => find('Bundle', 'linkerd-identity-trust-roots');
-const namespace = (): Obj => find('Namespace', 'linkerd');
-const clusterIssuer = (): Obj => find('ClusterIssuer', 'linkerd-identity-issuer');
-// made at test time: a CA certificate and a private key to paste into inLine sources
-const inLineKeyPair = await makeKeyPair('P-256');
-const inLineCa = (await selfSigned(inLineKeyPair, { cn: 'extra root', isCA: true })).pem;
-const inLineKey = keyPem(inLineKeyPair, 'sec1');
-
-interface Case {
-  rule: string;
-  name: string;
-  object: () => Obj;
-  related?: () => Obj[];
-  config?: Partial<Config>;
-  /** expected finding path, or undefined for a compliant case */
-  path?: string;
-  severity?: 'error' | 'warning';
-  fixable?: boolean;
-}
-
-const cases: Case[] = [
-  // certificate/is-ca
-  { rule: 'certificate/is-ca', name: 'issuer without isCA', object: () => { const o = issuer(); delete o.spec.isCA; return o; }, path: 'spec.isCA', fixable: true },
-  { rule: 'certificate/is-ca', name: 'anchor with isCA false', object: () => { const o = anchor(); o.spec.isCA = false; return o; }, path: 'spec.isCA', fixable: true },
-  { rule: 'certificate/is-ca', name: 'issuer with isCA', object: issuer },
-  // certificate/key-algorithm
-  { rule: 'certificate/key-algorithm', name: 'issuer with the RSA default', object: () => { const o = issuer(); delete o.spec.privateKey.algorithm; return o; }, path: 'spec.privateKey.algorithm', fixable: true },
-  { rule: 'certificate/key-algorithm', name: 'issuer with RSA 4096', object: () => { const o = issuer(); o.spec.privateKey.algorithm = 'RSA'; o.spec.privateKey.size = 4096; return o; }, path: 'spec.privateKey.algorithm', fixable: true },
-  { rule: 'certificate/key-algorithm', name: 'issuer without any privateKey', object: () => { const o = issuer(); delete o.spec.privateKey; return o; }, path: 'spec.privateKey.algorithm', fixable: true },
-  { rule: 'certificate/key-algorithm', name: 'anchor with the RSA default', object: () => { const o = anchor(); delete o.spec.privateKey.algorithm; return o; }, path: 'spec.privateKey.algorithm', fixable: true },
-  { rule: 'certificate/key-algorithm', name: 'anchor RSA 3072', object: () => { const o = anchor(); o.spec.privateKey.algorithm = 'RSA'; o.spec.privateKey.size = 3072; return o; }, path: 'spec.privateKey.size', fixable: false },
-  { rule: 'certificate/key-algorithm', name: 'anchor Ed25519', object: () => { const o = anchor(); o.spec.privateKey.algorithm = 'Ed25519'; return o; }, path: 'spec.privateKey.algorithm', fixable: false },
-  { rule: 'certificate/key-algorithm', name: 'anchor RSA 4096 (accepted since 2.12)', object: () => { const o = anchor(); o.spec.privateKey.algorithm = 'RSA'; o.spec.privateKey.size = 4096; return o; } },
-  { rule: 'certificate/key-algorithm', name: 'anchor RSA with default size 2048', object: () => { const o = anchor(); o.spec.privateKey.algorithm = 'RSA'; return o; } },
-  // certificate/key-size
-  { rule: 'certificate/key-size', name: 'issuer P-384', object: () => { const o = issuer(); o.spec.privateKey.size = 384; return o; }, path: 'spec.privateKey.size', fixable: true },
-  { rule: 'certificate/key-size', name: 'anchor P-521', object: () => { const o = anchor(); o.spec.privateKey.size = 521; return o; }, path: 'spec.privateKey.size', fixable: true },
-  { rule: 'certificate/key-size', name: 'issuer size 256', object: () => { const o = issuer(); o.spec.privateKey.size = 256; return o; } },
-  // certificate/rotation-policy
-  { rule: 'certificate/rotation-policy', name: 'issuer Never', object: () => { const o = issuer(); o.spec.privateKey.rotationPolicy = 'Never'; return o; }, path: 'spec.privateKey.rotationPolicy', fixable: true },
-  { rule: 'certificate/rotation-policy', name: 'anchor unset', object: () => { const o = anchor(); delete o.spec.privateKey.rotationPolicy; return o; }, path: 'spec.privateKey.rotationPolicy', fixable: true },
-  { rule: 'certificate/rotation-policy', name: 'unset, relying on cert-manager >= 1.18 by configuration', config: { requireExplicitRotationPolicy: false }, object: () => { const o = issuer(); delete o.spec.privateKey.rotationPolicy; return o; } },
-  // certificate/namespace
-  { rule: 'certificate/namespace', name: 'issuer in the trust namespace', object: () => { const o = issuer(); o.metadata.namespace = 'cert-manager'; return o; }, path: 'metadata.namespace', fixable: false },
-  { rule: 'certificate/namespace', name: 'anchor outside the trust namespace', object: () => { const o = anchor(); o.metadata.namespace = 'linkerd'; return o; }, path: 'metadata.namespace', severity: 'warning', fixable: false },
-  { rule: 'certificate/namespace', name: 'issuer in a configured namespace', config: { linkerdNamespace: 'mesh' }, object: () => { const o = issuer(); o.metadata.namespace = 'mesh'; o.spec.commonName = 'identity.mesh.cluster.local'; return o; } },
-  // certificate/secret-name
-  { rule: 'certificate/secret-name', name: 'issuer written elsewhere', object: () => { const o = issuer(); o.spec.secretName = 'linkerd-identity-issuer-new'; return o; }, path: 'spec.secretName', fixable: true },
-  // certificate/usages
-  { rule: 'certificate/usages', name: 'usages without cert sign', object: () => { const o = issuer(); o.spec.usages = ['digital signature', 'server auth']; return o; }, path: 'spec.usages', fixable: true },
-  { rule: 'certificate/usages', name: 'client-auth-only EKU', object: () => { const o = issuer(); o.spec.usages = ['cert sign', 'client auth']; return o; }, path: 'spec.usages', fixable: true },
-  { rule: 'certificate/usages', name: "the older guides' usages", object: () => { const o = issuer(); o.spec.usages = ['cert sign', 'crl sign', 'server auth', 'client auth']; return o; } },
-  // certificate/durations
-  { rule: 'certificate/durations', name: 'renewBefore not below duration', object: () => { const o = issuer(); o.spec.renewBefore = '48h'; return o; }, path: 'spec.renewBefore', fixable: false },
-  { rule: 'certificate/durations', name: 'issuer outliving its anchor', object: () => { const o = issuer(); o.spec.duration = '9000h'; o.spec.renewBefore = '25h'; return o; }, related: () => [anchor(), clusterIssuer()], path: 'spec.duration', fixable: false },
-  { rule: 'certificate/durations', name: 'unparseable duration', object: () => { const o = issuer(); o.spec.duration = 'two days'; return o; }, path: 'spec.duration', fixable: false },
-  { rule: 'certificate/durations', name: 'issuer shorter than its anchor', object: issuer, related: () => [anchor(), clusterIssuer()] },
-  // certificate/signature-algorithm
-  { rule: 'certificate/signature-algorithm', name: 'ECDSAWithSHA384', object: () => { const o = issuer(); o.spec.signatureAlgorithm = 'ECDSAWithSHA384'; return o; }, path: 'spec.signatureAlgorithm', fixable: false },
-  { rule: 'certificate/signature-algorithm', name: 'SHA256WithRSA without an RSA anchor', object: () => { const o = issuer(); o.spec.signatureAlgorithm = 'SHA256WithRSA'; return o; }, path: 'spec.signatureAlgorithm', fixable: false },
-  { rule: 'certificate/signature-algorithm', name: 'SHA256WithRSA under an RSA anchor', object: () => { const o = issuer(); o.spec.signatureAlgorithm = 'SHA256WithRSA'; return o; }, related: () => { const a = anchor(); a.spec.privateKey.algorithm = 'RSA'; a.spec.privateKey.size = 4096; return [a, clusterIssuer()]; } },
-  // certificate/name-constraints
-  { rule: 'certificate/name-constraints', name: 'issuer with name constraints', object: () => { const o = issuer(); o.spec.nameConstraints = { permitted: { dnsDomains: ['example.com'] } }; return o; }, path: 'spec.nameConstraints', severity: 'warning', fixable: false },
-  // certificate/common-name
-  { rule: 'certificate/common-name', name: 'issuer with another CN', object: () => { const o = issuer(); o.spec.commonName = 'linkerd issuer'; return o; }, path: 'spec.commonName', severity: 'warning', fixable: false },
-  { rule: 'certificate/common-name', name: 'issuer named by dnsNames only', object: () => { const o = issuer(); delete o.spec.commonName; o.spec.dnsNames = ['identity.linkerd.cluster.local']; return o; } },
-  // certificate/legacy-api
-  { rule: 'certificate/legacy-api', name: 'cert-manager.io/v1alpha2 with keyAlgorithm', object: () => { const o = issuer(); o.apiVersion = 'cert-manager.io/v1alpha2'; delete o.spec.privateKey; o.spec.keyAlgorithm = 'ecdsa'; o.spec.keySize = 256; return o; }, path: 'apiVersion', fixable: true },
-  { rule: 'certificate/legacy-api', name: 'v1 with a stray keyAlgorithm', object: () => { const o = anchor(); o.spec.keyAlgorithm = 'rsa'; return o; }, path: 'spec.keyAlgorithm', fixable: true },
-  // bundle/name
-  { rule: 'bundle/name', name: 'bundle writing another ConfigMap', object: () => { const o = bundle(); o.metadata.name = 'linkerd-roots'; return o; }, path: 'metadata.name', fixable: false },
-  // bundle/target-configmap
-  { rule: 'bundle/target-configmap', name: 'Secret target only', object: () => { const o = bundle(); o.spec.target = { secret: { key: 'ca-bundle.crt' }, namespaceSelector: o.spec.target.namespaceSelector }; return o; }, path: 'spec.target.configMap', fixable: true },
-  // bundle/target-key
-  { rule: 'bundle/target-key', name: 'wrong key', object: () => { const o = bundle(); o.spec.target.configMap.key = 'ca.crt'; return o; }, path: 'spec.target.configMap.key', fixable: true },
-  // bundle/namespace-selector
-  { rule: 'bundle/namespace-selector', name: 'no selector, namespace unknown: warn only', object: () => { const o = bundle(); delete o.spec.target.namespaceSelector; return o; }, path: 'spec.target.namespaceSelector', severity: 'warning', fixable: false },
-  { rule: 'bundle/namespace-selector', name: 'no selector, namespace known to be labelled: repaired', object: () => { const o = bundle(); delete o.spec.target.namespaceSelector; return o; }, related: () => [namespace()], path: 'spec.target.namespaceSelector', severity: 'warning', fixable: true },
-  { rule: 'bundle/namespace-selector', name: 'selector with other labels, namespace labelled', object: () => { const o = bundle(); o.spec.target.namespaceSelector = { matchLabels: { team: 'mesh' } }; return o; }, related: () => [namespace()], path: 'spec.target.namespaceSelector', severity: 'warning', fixable: true },
-  // bundle/no-private-keys
-  { rule: 'bundle/no-private-keys', name: 'source reads tls.key', object: () => { const o = bundle(); o.spec.sources[0].secret.key = 'tls.key'; return o; }, path: 'spec.sources[0].secret.key', fixable: false },
-  { rule: 'bundle/no-private-keys', name: 'includeAllKeys on the anchor Secret', object: () => { const o = bundle(); o.spec.sources[1].secret = { name: 'linkerd-previous-anchor', includeAllKeys: true }; return o; }, path: 'spec.sources[1].secret.includeAllKeys', fixable: false },
-  { rule: 'bundle/no-private-keys', name: 'includeAllKeys on a known non-TLS Secret', object: () => { const o = bundle(); o.spec.sources[1].secret = { name: 'extra-roots', includeAllKeys: true }; return o; }, related: () => [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'extra-roots', namespace: 'cert-manager' }, type: 'Opaque', data: { 'roots.pem': '' } }] },
-  { rule: 'bundle/no-private-keys', name: 'inLine source holding a private key', object: () => { const o = bundle(); o.spec.sources.push({ inLine: `${inLineCa}${inLineKey}` }); return o; }, path: 'spec.sources[2].inLine', fixable: false },
-  { rule: 'bundle/no-private-keys', name: 'inLine source holding only a certificate', object: () => { const o = bundle(); o.spec.sources.push({ inLine: inLineCa }); return o; } },
-  // bundle/no-default-cas
-  { rule: 'bundle/no-default-cas', name: 'useDefaultCAs source', object: () => { const o = bundle(); o.spec.sources.push({ useDefaultCAs: true }); return o; }, path: 'spec.sources[2].useDefaultCAs', fixable: true },
-  { rule: 'bundle/no-default-cas', name: 'useDefaultCAs as the only source', object: () => { const o = bundle(); o.spec.sources = [{ useDefaultCAs: true }]; return o; }, path: 'spec.sources[0].useDefaultCAs', fixable: false },
-  // bundle/rotation-overlap
-  { rule: 'bundle/rotation-overlap', name: 'one anchor source', object: () => { const o = bundle(); o.spec.sources.pop(); return o; }, path: 'spec.sources', severity: 'warning', fixable: false },
-  // bundle/cluster-scoped
-  { rule: 'bundle/cluster-scoped', name: 'bundle with a namespace', object: () => { const o = bundle(); o.metadata.namespace = 'linkerd'; return o; }, path: 'metadata.namespace', severity: 'warning', fixable: true },
-  // setup/issuer-ref
-  { rule: 'setup/issuer-ref', name: 'kind Issuer naming a ClusterIssuer', object: () => { const o = issuer(); o.spec.issuerRef.kind = 'Issuer'; return o; }, related: () => [clusterIssuer()], path: 'spec.issuerRef.kind', fixable: false },
-  { rule: 'setup/issuer-ref', name: 'Issuer in another namespace', object: () => { const o = issuer(); o.spec.issuerRef = { name: 'linkerd-trust-root-issuer', kind: 'Issuer' }; return o; }, related: () => [find('Issuer', 'linkerd-trust-root-issuer')], path: 'spec.issuerRef.name', fixable: false },
-  { rule: 'setup/issuer-ref', name: "ClusterIssuer's CA Secret written outside the cluster resource namespace", object: issuer, related: () => { const a = anchor(); a.metadata.namespace = 'linkerd'; return [a, clusterIssuer()]; }, path: 'spec.issuerRef.name', fixable: false },
-  { rule: 'setup/issuer-ref', name: 'the seed 001 ClusterIssuer', object: issuer, related: () => [anchor(), clusterIssuer()] },
-  // setup/anchor-sourced
-  { rule: 'setup/anchor-sourced', name: 'bundle not reading the anchor Secret', object: () => { const o = bundle(); o.spec.sources = [{ secret: { name: 'linkerd-identity-issuer', key: 'ca.crt' } }, { secret: { name: 'other-root', key: 'tls.crt' } }]; return o; }, related: () => [anchor()], path: 'spec.sources', fixable: false },
-  { rule: 'setup/anchor-sourced', name: 'bundle reading the anchor Secret', object: bundle, related: () => [anchor()] },
-  // setup/namespace-label
-  { rule: 'setup/namespace-label', name: 'namespace without the label', object: () => { const o = namespace(); delete o.metadata.labels; return o; }, path: 'metadata.labels', fixable: true },
-  { rule: 'setup/namespace-label', name: 'namespace with the label false', object: () => { const o = namespace(); o.metadata.labels['linkerd.io/is-control-plane'] = 'false'; return o; }, path: 'metadata.labels', fixable: true },
-];
+const cases = RULE_CASES;
 
 t.test('every rule in the catalogue has a violating and a compliant case', async (t) => {
   for (const id of RULE_IDS) {

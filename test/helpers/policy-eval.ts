@@ -1,0 +1,96 @@
+/**
+ * ValidatingAdmissionPolicies evaluated offline with @bufbuild/cel, the way the API server applies
+ * them to one request: resource rules, matchConditions, variables in order, then every validation,
+ * its binding's validationActions deciding what a failure does. The end-to-end tier checks the same
+ * policies on the real API server; this runs in every `npm test`.
+ */
+import { isCelError, run } from '@bufbuild/cel';
+import type { PolicyObject } from '../../checks/policy/generate.js';
+
+export interface PolicyRequest {
+  operation: 'CREATE' | 'UPDATE';
+  namespace?: string;
+  object: unknown;
+  oldObject?: unknown;
+}
+
+export interface PolicyOutcome {
+  /** messages of failed validations bound with Deny (the API server shows the first) */
+  denied: string[];
+  warnings: string[];
+  audited: string[];
+  /** CEL errors (compile or evaluation): each is a bug in the generated CEL */
+  errors: string[];
+}
+
+/** JSON as CEL values: maps for objects, int for integral numbers (integer fields are int in the API server). */
+export function toCel(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toCel);
+  if (v !== null && typeof v === 'object') return new Map(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  return v;
+}
+
+type Spec = {
+  matchConstraints: { resourceRules: Array<{ apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }> };
+  matchConditions?: Array<{ name: string; expression: string }>;
+  variables?: Array<{ name: string; expression: string }>;
+  validations: Array<{ expression: string; messageExpression?: string; message?: string }>;
+};
+
+const PLURALS: Record<string, string> = { Certificate: 'certificates', Bundle: 'bundles', ClusterBundle: 'clusterbundles' };
+
+function matchesResource(spec: Spec, request: PolicyRequest): boolean {
+  const o = (request.object ?? {}) as { apiVersion?: string; kind?: string };
+  const [group, version] = (o.apiVersion ?? '').includes('/') ? (o.apiVersion as string).split('/') : ['', o.apiVersion ?? ''];
+  const resource = PLURALS[o.kind ?? ''] ?? '';
+  return spec.matchConstraints.resourceRules.some((r) =>
+    r.apiGroups.includes(group as string) && r.apiVersions.includes(version as string) && r.resources.includes(resource) && r.operations.includes(request.operation));
+}
+
+export function evaluatePolicies(objects: readonly PolicyObject[], request: PolicyRequest): PolicyOutcome {
+  const out: PolicyOutcome = { denied: [], warnings: [], audited: [], errors: [] };
+  const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+  for (const policy of objects.filter((o) => o.kind === 'ValidatingAdmissionPolicy')) {
+    const spec = policy.spec as Spec;
+    if (!matchesResource(spec, request)) continue;
+    const env: Record<string, unknown> = {
+      object: toCel(request.object),
+      oldObject: request.operation === 'UPDATE' ? toCel(request.oldObject ?? null) : null,
+      request: toCel({ operation: request.operation, ...(request.namespace ? { namespace: request.namespace } : {}) }),
+    };
+    const evaluate = (what: string, expr: string): unknown => {
+      const r = run(expr, env as never);
+      if (isCelError(r)) {
+        out.errors.push(`${policy.metadata.name} ${what}: ${r.message}`);
+        return undefined;
+      }
+      return r;
+    };
+    if (!(spec.matchConditions ?? []).every((m) => evaluate(`matchCondition ${m.name}`, m.expression) === true)) continue;
+    const variables = new Map<string, unknown>();
+    env.variables = variables;
+    for (const v of spec.variables ?? []) variables.set(v.name, evaluate(`variable ${v.name}`, v.expression));
+    for (const b of bindings.filter((x) => (x.spec as { policyName: string }).policyName === policy.metadata.name)) {
+      const bspec = b.spec as { validationActions: string[]; matchResources?: { namespaceSelector?: { matchExpressions: Array<{ values: string[] }> } } };
+      const excluded = bspec.matchResources?.namespaceSelector?.matchExpressions.flatMap((e) => e.values) ?? [];
+      if (request.namespace !== undefined && excluded.includes(request.namespace)) continue;
+      spec.validations.forEach((val, i) => {
+        const ok = evaluate(`validation ${i}`, val.expression);
+        if (ok !== false) {
+          if (ok !== true && ok !== undefined) out.errors.push(`${policy.metadata.name} validation ${i}: not a boolean`);
+          return;
+        }
+        let message = val.message ?? '';
+        if (val.messageExpression) {
+          const m = evaluate(`messageExpression ${i}`, val.messageExpression);
+          if (typeof m === 'string') message = m;
+        }
+        if (bspec.validationActions.includes('Deny')) out.denied.push(message);
+        if (bspec.validationActions.includes('Warn')) out.warnings.push(message);
+        if (bspec.validationActions.includes('Audit')) out.audited.push(message);
+      });
+    }
+  }
+  return out;
+}
