@@ -68,7 +68,7 @@ export const CEL_FORMS: readonly CelForm[] = [
     message: (s) => text`spec.privateKey.algorithm is ${`${hasAlg(s)} ? ${alg(s)} : "unset, so cert-manager generates an RSA key"`}: Linkerd's identity issuer must use an ECDSA P-256 key ("must use ECDSA"). Write \`privateKey.algorithm: ECDSA\`.`,
   },
   {
-    rule: 'certificate/key-algorithm', kind: 'certificate', roles: ['trust-anchor'], severity: 'warning', path: 'spec.privateKey.algorithm',
+    rule: 'certificate/key-algorithm', kind: 'certificate', roles: ['trust-anchor'], path: 'spec.privateKey.algorithm',
     violated: (s) => not(hasAlg(s)),
     message: () => text`spec.privateKey.algorithm is unset, so cert-manager generates an RSA 2048 key; Linkerd accepts it since 2.12 but its guides use ECDSA P-256. Write \`privateKey.algorithm: ECDSA\`.`,
   },

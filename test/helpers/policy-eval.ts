@@ -4,8 +4,25 @@
  * its binding's validationActions deciding what a failure does. The end-to-end tier checks the same
  * policies on the real API server; this runs in every `npm test`.
  */
-import { isCelError, run } from '@bufbuild/cel';
+import { celEnv, celError, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import type { PolicyObject } from '../../checks/policy/generate.js';
+
+const celEnvironment = celEnv();
+const planned = new Map<string, (bindings: never) => CelResult>();
+
+/** run(), with each expression parsed and planned once (the policies repeat across many requests). */
+function run(expr: string, bindings: Record<string, unknown>): CelResult {
+  try {
+    let p = planned.get(expr);
+    if (!p) {
+      p = plan(celEnvironment, parse(expr)) as (bindings: never) => CelResult;
+      planned.set(expr, p);
+    }
+    return p(bindings as never);
+  } catch (e) {
+    return celError(e);
+  }
+}
 
 export interface PolicyRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -60,7 +77,7 @@ export function evaluatePolicies(objects: readonly PolicyObject[], request: Poli
       request: toCel({ operation: request.operation, ...(request.namespace ? { namespace: request.namespace } : {}) }),
     };
     const evaluate = (what: string, expr: string): unknown => {
-      const r = run(expr, env as never);
+      const r = run(expr, env);
       if (isCelError(r)) {
         out.errors.push(`${policy.metadata.name} ${what}: ${r.message}`);
         return undefined;
@@ -93,4 +110,44 @@ export function evaluatePolicies(objects: readonly PolicyObject[], request: Poli
     }
   }
   return out;
+}
+
+/** One finding as both sides name it: `<rule>|<field path>`. */
+export type FindingKey = string;
+
+export interface Verdict {
+  /** the first denying finding (the API server shows one), or null when admitted */
+  deniedBy: FindingKey | null;
+  /** every finding denied for (the webhook names all in one message; the API server one per policy) */
+  denied: FindingKey[];
+  warned: FindingKey[];
+}
+
+/** `<path> <text> (<rule>)` or `<path>: <text> (<rule>; <note>)` -> `<rule>|<path>`. */
+export function keyOf(reason: string): FindingKey {
+  const rule = /\(([a-z-]+\/[a-z-]+)(?:; [^)]*)?\)$/.exec(reason)?.[1] ?? '?';
+  const path = /^[^\s:]+/.exec(reason)?.[0] ?? '?';
+  return `${rule}|${path}`;
+}
+
+/** The reasons of the webhook's denial message (`linkerd-cert-guard denied <Kind> <name>: r1; r2`). */
+export function denialReasons(message: string): string[] {
+  const body = message.replace(/^linkerd-cert-guard denied \S+ \S+: /, '');
+  return [...body.matchAll(/(.*?\([a-z-]+\/[a-z-]+(?:; [^)]*)?\))(?:; |$)/g)].map((m) => m[1] as string);
+}
+
+export function webhookVerdict(response: { allowed: boolean; status?: { message?: string }; warnings?: string[] }): Verdict {
+  const denied = response.allowed ? [] : denialReasons(response.status?.message ?? '').map(keyOf);
+  return { deniedBy: denied[0] ?? null, denied: set(denied), warned: set((response.warnings ?? []).map(keyOf)) };
+}
+
+/** The policies' verdict, as the API server reports it: the first Deny message, every warning. */
+export function policyVerdict(denied: readonly string[], warnings: readonly string[]): Verdict {
+  const keys = denied.map(keyOf);
+  return { deniedBy: keys[0] ?? null, denied: set(keys), warned: set(warnings.map(keyOf)) };
+}
+
+/** Sorted, without repeats: the webhook reports two findings of one rule on one field (usages) twice. */
+function set(keys: readonly FindingKey[]): FindingKey[] {
+  return [...new Set(keys)].sort();
 }

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { Config } from '../../checks/config.js';
+import { RULES_BY_ID } from '../../checks/rules/catalogue.js';
+import { validateBundle, validateCertificate } from './crd.js';
 import { keyPem, makeKeyPair, selfSigned } from './pki.js';
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are mutated freely
@@ -120,3 +122,52 @@ export const RULE_CASES: readonly RuleCase[] = [
   { rule: 'setup/namespace-label', name: 'namespace with the label false', object: () => { const o = namespace(); o.metadata.labels['linkerd.io/is-control-plane'] = 'false'; return o; }, path: 'metadata.labels', fixable: true },
 ];
 
+
+/**
+ * The cases the API server can put in front of an admission policy or webhook: objects of the served
+ * versions (cert-manager.io/v1, trust.cert-manager.io/v1alpha1) that its CRD schema admits, for
+ * admission rules. Lint-only rules' cases (legacy versions, the Namespace manifest) are not.
+ */
+export function admissionCases(): RuleCase[] {
+  return RULE_CASES.filter((c) => {
+    if (RULES_BY_ID.get(c.rule)?.lintOnly) return false;
+    const o = c.object();
+    if (o.kind === 'Certificate') return o.apiVersion === 'cert-manager.io/v1' && validateCertificate()(o) === true;
+    if (o.kind === 'Bundle') return o.apiVersion === 'trust.cert-manager.io/v1alpha1' && validateBundle()(o) === true;
+    return false;
+  });
+}
+
+/** Every configurable name changed, for the policies' and the chart's renamed runs. */
+export const RENAMED_CONFIG: Partial<Config> = {
+  linkerdNamespace: 'mesh-system',
+  trustNamespace: 'pki',
+  trustDomain: 'mesh.example',
+  issuerName: 'mesh-issuer',
+  anchorNames: ['mesh-root', 'mesh-root-old'],
+  bundleName: 'mesh-roots',
+  bundleKey: 'roots.pem',
+  namespaceLabel: 'example.com/mesh-control-plane',
+};
+
+const RENAMES: ReadonlyMap<string, string> = new Map([
+  ['linkerd', 'mesh-system'],
+  ['cert-manager', 'pki'],
+  ['linkerd-identity-issuer', 'mesh-issuer'],
+  ['linkerd-trust-anchor', 'mesh-root'],
+  ['linkerd-previous-anchor', 'mesh-root-old'],
+  ['linkerd-identity-trust-roots', 'mesh-roots'],
+  ['ca-bundle.crt', 'roots.pem'],
+  ['linkerd.io/is-control-plane', 'example.com/mesh-control-plane'],
+  ['identity.linkerd.cluster.local', 'identity.mesh-system.mesh.example'],
+  ['root.linkerd.cluster.local', 'root.linkerd.mesh.example'],
+]);
+
+/** A case's object as it would be written for RENAMED_CONFIG (every default name, value or key, replaced). */
+export function renamed<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(renamed) as T;
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [RENAMES.get(k) ?? k, renamed(x)])) as T;
+  }
+  return (typeof v === 'string' ? RENAMES.get(v) ?? v : v) as T;
+}
