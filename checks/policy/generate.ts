@@ -47,21 +47,14 @@ export const PLURAL: Record<PolicyKind, string> = { certificate: 'certificates',
 export function configVariables(config: Config): Variable[] {
   const severities: Record<string, string> = {};
   for (const [id, o] of Object.entries(config.rules)) if (o.severity !== undefined) severities[id] = o.severity;
-  const values: Array<[string, unknown]> = [
-    ['linkerdNamespace', config.linkerdNamespace],
-    ['trustNamespace', config.trustNamespace],
-    ['trustDomain', config.trustDomain],
-    ['issuerName', config.issuerName],
-    ['anchorNames', config.anchorNames],
-    ['bundleName', config.bundleName],
-    ['bundleKey', config.bundleKey],
-    ['namespaceLabel', config.namespaceLabel],
-    ['requireExplicitRotationPolicy', config.requireExplicitRotationPolicy],
-    ['strict', config.strict],
-    ['severities', severities],
-  ];
-  return values.map(([name, v]) => ({ name, expression: lit(v) }));
+  return [...CONFIG_KEYS.map((name) => ({ name, expression: lit(config[name]) })), { name: 'severities', expression: lit(severities) }];
 }
+
+/** The configuration keys the policies read, each a variable of the same name (the chart loops over these). */
+export const CONFIG_KEYS = [
+  'linkerdNamespace', 'trustNamespace', 'trustDomain', 'issuerName', 'anchorNames', 'bundleName', 'bundleKey',
+  'namespaceLabel', 'requireExplicitRotationPolicy', 'strict',
+] as const satisfies ReadonlyArray<keyof Config>;
 
 /** Variables derived from the configuration and the request; the same in every policy of a kind. */
 function derivedVariables(kind: PolicyKind): Variable[] {

@@ -151,3 +151,37 @@ Bundle (target.configMap.key) or a trust-manager.io ClusterBundle (target.config
   ))
 ))
 {{- end -}}
+
+{{/* The webhook (its configurations, Deployment, Service, serving certificate) runs unless enforcement is policy. */}}
+{{- define "lcg.webhookEnabled" -}}
+{{- if ne .Values.enforcement "policy" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The configuration as the ValidatingAdmissionPolicies' first variables, a JSON list: the keys listed in
+files/policies.json, each as a CEL literal (toJson of a DNS name, list or boolean is one), then the
+per-rule severity overrides as one map. checks/policy/generate.ts configVariables makes the same list.
+*/}}
+{{- define "lcg.policy.configVariables" -}}
+{{- $cfg := .cfg -}}
+{{- $severities := dict -}}
+{{- range $id, $o := $cfg.rules -}}
+{{- if and (kindIs "map" $o) (hasKey $o "severity") -}}
+{{- $_ := set $severities $id $o.severity -}}
+{{- end -}}
+{{- end -}}
+{{- $vars := list -}}
+{{- range $key := .keys -}}
+{{- $vars = append $vars (dict "name" $key "expression" (index $cfg $key | toJson)) -}}
+{{- end -}}
+{{- append $vars (dict "name" "severities" "expression" (toJson $severities)) | toJson -}}
+{{- end -}}
+
+{{/* validationActions of a policy binding: .mode is config.mode, .action deny or warn. */}}
+{{- define "lcg.policy.actions" -}}
+{{- if eq .mode "audit" -}}["Warn","Audit"]
+{{- else if eq .mode "repair" -}}["Warn"]
+{{- else if eq .action "deny" -}}["Deny"]
+{{- else -}}["Warn"]
+{{- end -}}
+{{- end -}}
