@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * linkerd-cert-guard: lint | check | serve | rotate.
+ * linkerd-cert-guard: lint | check | serve | rotate | policy.
  * Subcommands are imported lazily (as tap's CLI does) so `lint` and `check` on files
  * never pay for loading express or @kubernetes/client-node.
  */
@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   check: () => import('./check.js'),
   serve: () => import('./serve.js'),
   rotate: () => import('./rotate.js'),
+  policy: () => import('./policy.js'),
   // `linkerd check` asks every linkerd-* binary on PATH for this before running its extensions
   '_extension-metadata': async () => ({ run: (await import('./check.js')).extensionMetadata }),
 };
@@ -23,6 +24,7 @@ Commands:
   check               verify the live or on-disk identity setup like \`linkerd check\`
   serve               run the admission webhook (HTTPS)
   rotate              walk a trust-anchor rotation step by step (report, or --apply)
+  policy              print ValidatingAdmissionPolicies that enforce the rules without a webhook
   _extension-metadata what \`linkerd check\` reads to run \`check\` as its extension
 
 Run \`linkerd-cert-guard <command> --help\` for a command's options.
@@ -42,7 +44,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr.write(`linkerd-cert-guard: unknown command '${name}' (expected lint, check, serve or rotate)\n`);
+    io.stderr.write(`linkerd-cert-guard: unknown command '${name}' (expected lint, check, serve, rotate or policy)\n`);
     return 2;
   }
   try {

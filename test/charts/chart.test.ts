@@ -307,8 +307,10 @@ function chartTier(helm: string): void {
       t.equal(matches(expr, bundle({ name: 'roots' }, { sources, target: { configMap: { key: 'ca.crt' }, namespaceSelector: { matchLabels: { 'linkerd.io/is-control-plane': 'true' } } } })), true, 'by namespaceSelector label');
       t.equal(matches(expr, bundle({ name: 'roots' }, { sources, target: { configMap: { key: 'ca.crt' }, namespaceSelector: { matchExpressions: [{ key: 'linkerd.io/is-control-plane', operator: 'Exists' }] } } })), true, 'by namespaceSelector expression');
       t.equal(matches(expr, bundle({ name: 'roots', labels: { 'linkerd-cert-guard.io/role': 'trust-bundle' } }, { sources, target: { configMap: { key: 'ca.crt' } } })), true, 'by role label');
-      t.equal(matches(expr, bundle({ name: 'corp-roots' }, { sources, target: { configMap: { key: 'ca.crt' }, namespaceSelector: { matchLabels: { team: 'a' } } } })), false, 'unrelated Bundle skipped');
-      t.equal(matches(expr, bundle({ name: 'corp-roots' }, { sources })), false, 'no target: no error, skipped');
+      const corp = [{ secret: { name: 'corp-root', key: 'tls.crt' } }];
+      t.equal(matches(expr, bundle({ name: 'corp-roots' }, { sources: corp, target: { configMap: { key: 'ca.crt' }, namespaceSelector: { matchLabels: { team: 'a' } } } })), false, 'unrelated Bundle skipped');
+      t.equal(matches(expr, bundle({ name: 'corp-roots' }, { sources: corp })), false, 'no target: no error, skipped');
+      t.equal(matches(expr, bundle({ name: 'corp-roots' }, { sources, target: { configMap: { key: 'ca.crt' } } })), true, "a misnamed Bundle sourcing Linkerd's anchor Secret is Linkerd's");
       t.equal(matches(expr, bundle({ generateName: 'roots-' })), false, 'no name, no spec: no error, skipped');
       const clusterBundle = (name: string, key: string): Json => ({
         apiVersion: 'trust-manager.io/v1alpha2', kind: 'ClusterBundle', metadata: { name },

@@ -126,15 +126,19 @@ Names are DNS names (checked by the schema), so toJson yields valid CEL string l
 
 {{/*
 CEL: true when the object bound to .v can be Linkerd's trust bundle: a trust.cert-manager.io
-Bundle (target.configMap.key) or a trust-manager.io ClusterBundle (target.configMap.data[].key).
+Bundle (target.configMap.key) or a trust-manager.io ClusterBundle (target.configMap.data[].key),
+or one that sources one of Linkerd's Secrets (issuer, anchors) whatever it is named.
 */}}
 {{- define "lcg.cel.bundle" -}}
 {{- $v := .v -}}
 {{- $cfg := .cfg -}}
 {{- $t := printf "%s.spec.target" $v -}}
+{{- $secrets := toJson (prepend $cfg.anchorNames $cfg.issuerName) -}}
 ({{ $v }} != null && (
   (has({{ $v }}.metadata.name) && {{ $v }}.metadata.name == {{ toJson $cfg.bundleName }}) ||
   (has({{ $v }}.metadata.labels) && "linkerd-cert-guard.io/role" in {{ $v }}.metadata.labels) ||
+  (has({{ $v }}.spec) && has({{ $v }}.spec.sources) && {{ $v }}.spec.sources.exists(s, has(s.secret) && has(s.secret.name) && s.secret.name in {{ $secrets }})) ||
+  (has({{ $v }}.spec) && has({{ $v }}.spec.sourceRefs) && {{ $v }}.spec.sourceRefs.exists(s, has(s.kind) && s.kind == "Secret" && has(s.name) && s.name in {{ $secrets }})) ||
   (has({{ $v }}.spec) && has({{ $t }}) && (
     (has({{ $t }}.namespaceSelector) && (
       (has({{ $t }}.namespaceSelector.matchLabels) && {{ toJson $cfg.namespaceLabel }} in {{ $t }}.namespaceSelector.matchLabels) ||
@@ -150,4 +154,38 @@ Bundle (target.configMap.key) or a trust-manager.io ClusterBundle (target.config
     ))
   ))
 ))
+{{- end -}}
+
+{{/* The webhook (its configurations, Deployment, Service, serving certificate) runs unless enforcement is policy. */}}
+{{- define "lcg.webhookEnabled" -}}
+{{- if ne .Values.enforcement "policy" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The configuration as the ValidatingAdmissionPolicies' first variables, a JSON list: the keys listed in
+files/policies.json, each as a CEL literal (toJson of a DNS name, list or boolean is one), then the
+per-rule severity overrides as one map. checks/policy/generate.ts configVariables makes the same list.
+*/}}
+{{- define "lcg.policy.configVariables" -}}
+{{- $cfg := .cfg -}}
+{{- $severities := dict -}}
+{{- range $id, $o := $cfg.rules -}}
+{{- if and (kindIs "map" $o) (hasKey $o "severity") -}}
+{{- $_ := set $severities $id $o.severity -}}
+{{- end -}}
+{{- end -}}
+{{- $vars := list -}}
+{{- range $key := .keys -}}
+{{- $vars = append $vars (dict "name" $key "expression" (index $cfg $key | toJson)) -}}
+{{- end -}}
+{{- append $vars (dict "name" "severities" "expression" (toJson $severities)) | toJson -}}
+{{- end -}}
+
+{{/* validationActions of a policy binding: .mode is config.mode, .action deny or warn. */}}
+{{- define "lcg.policy.actions" -}}
+{{- if eq .mode "audit" -}}["Warn","Audit"]
+{{- else if eq .mode "repair" -}}["Warn"]
+{{- else if eq .action "deny" -}}["Deny"]
+{{- else -}}["Warn"]
+{{- end -}}
 {{- end -}}
