@@ -68,13 +68,38 @@ if (tools !== null) {
     for (const o of [...objects].reverse()) await call('DELETE', `${collection(o)}/${o.metadata.name}`);
   }
 
-  /** The policies are enforced once a probe Certificate without isCA is refused by them (not before). */
-  async function enforced(config: Config, probe: Obj): Promise<void> {
-    await waitFor('the policies enforced', async () => {
-      const r = await call('POST', objectPath(probe), probe);
-      return r.status === 403 && /ValidatingAdmissionPolicy/.test(String(r.body.message));
-    }, { timeoutMs: 60_000, intervalMs: 250 });
+  /**
+   * The API server loads each policy and binding on its own (an informer each), so one policy being
+   * enforced says nothing of the other three: wait until a probe for each of them (a Certificate and a
+   * Bundle the webhook refuses, and one each it only warns about) gets the webhook's verdict.
+   */
+  async function enforced(config: Config, rename: boolean): Promise<void> {
+    const probes: Obj[] = [];
+    for (const kind of ['Certificate', 'Bundle']) {
+      for (const wants of [(v: ReturnType<typeof webhookDecides>) => v.deniedBy !== null, (v: ReturnType<typeof webhookDecides>) => v.deniedBy === null && v.warned.length > 0]) {
+        const found = admissionCases().find((c) => c.config === undefined && c.object().kind === kind && wants(webhookDecides(config, object(c.object(), rename))));
+        if (found === undefined) throw new Error(`no ${kind} case to probe the policies with`);
+        probes.push(object(found.object(), rename));
+      }
+    }
+    await waitFor('every policy enforced', async () => {
+      for (const probe of probes) {
+        const { got, want } = await decide(config, probe);
+        if (got.deniedBy !== want.deniedBy || JSON.stringify(got.warned) !== JSON.stringify(want.warned)) return false;
+      }
+      return true;
+    }, { timeoutMs: 90_000, intervalMs: 250 });
     t.comment(`policies enforced for ${config.linkerdNamespace}`);
+  }
+
+  const object = (o: Obj, rename: boolean): Obj => (rename ? renamed(o) : o);
+
+  /** The API server's verdict on an object (server-side dry run) beside the webhook's. */
+  async function decide(config: Config, o: Obj) {
+    const want = webhookDecides(config, o);
+    const r = await call('POST', objectPath(o), o);
+    const denied = r.status === 403 ? [reason(String(r.body.message))] : [];
+    return { r, denied, want, got: policyVerdict(denied, r.warnings.map(reason)) };
   }
 
   function webhookDecides(config: Config, object: Obj) {
@@ -109,20 +134,15 @@ if (tools !== null) {
         else t.same(r.body.status.typeChecking.expressionWarnings ?? [], [], `${p.metadata.name}: type-checks against the CRD schema without warnings`);
       }
 
-      const probe = (() => { const o = renamed(issuer()); if (!rename) Object.assign(o, issuer()); delete o.spec.isCA; o.metadata.name = 'probe'; return o; })();
-      await enforced(config, probe);
+      await enforced(config, rename);
 
       let refused = 0;
       let admitted = 0;
       for (const c of admissionCases()) {
         if (c.config !== undefined) continue; // a case with its own configuration needs its own policies (offline tests cover them)
-        const object = rename ? renamed(c.object()) : c.object();
-        const want = webhookDecides(config, object);
-        const r = await call('POST', objectPath(object), object);
+        const { r, denied, want, got } = await decide(config, object(c.object(), rename));
         t.not(r.status, 422, `${c.rule}: ${c.name}: the CRD schema admits the object (${String(r.body.message ?? '')})`);
-        const denied = r.status === 403 ? [reason(String(r.body.message))] : [];
         t.ok(r.status === 201 || r.status === 403, `${c.rule}: ${c.name}: admitted or refused (${r.status})`);
-        const got = policyVerdict(denied, r.warnings.map(reason));
         t.same({ deniedBy: got.deniedBy, warned: got.warned }, { deniedBy: want.deniedBy, warned: want.warned }, `${c.rule}: ${c.name}: the API server decides as the webhook (${got.deniedBy ?? 'admitted'})`);
         if (want.deniedBy !== null) {
           refused++;
@@ -142,10 +162,7 @@ if (tools !== null) {
     const policies = generatePolicies(config, 'enforce');
     await apply(policies);
     t.teardown(() => remove(policies));
-    const probe = issuer();
-    delete probe.spec.isCA;
-    probe.metadata.name = 'probe';
-    await enforced(config, probe);
+    await enforced(config, false);
     const path = `/apis/cert-manager.io/v1/namespaces/linkerd/certificates/${stored.metadata.name}?dryRun=All`;
     const same = { ...created.body, spec: { ...created.body.spec, duration: '48h' } };
     const r1 = await call('PUT', path, same);
