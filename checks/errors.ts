@@ -136,7 +136,7 @@ export const ERRORS = {
   LCG_INTERNAL: {
     summary: 'the webhook failed while judging (a bug: the API server applies the failurePolicy; the log has the detail)',
     status: 500,
-    message: (during: string) => `internal error${during ? ` while ${during}` : ''}`,
+    message: (during?: string) => `internal error${during ? ` while ${during}` : ''}`,
   },
   LCG_BODY_ENCODING: {
     summary: 'the webhook received a compressed body (the API server never sends one)',

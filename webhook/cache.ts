@@ -15,7 +15,8 @@
  * that listed once keeps its last view meanwhile.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { apiMessage, type Connection } from '../checks/cluster/live.js';
+import { apiMessage, statusOf, type Connection } from '../checks/cluster/live.js';
+import { isRecord } from '../checks/rules/object.js';
 import type { Config } from '../checks/config.js';
 import type { K8sObject } from '../checks/rules/types.js';
 import { clip } from '../checks/limits.js';
@@ -102,16 +103,6 @@ interface Slim {
 
 type Store = K8s.ListWatch<K8s.KubernetesObject>;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** HTTP status of a list (ApiException.code) or watch (Error.statusCode) failure. */
-function statusOf(e: unknown): number | undefined {
-  const x = e as { code?: unknown; statusCode?: unknown } | null;
-  const s = typeof x?.code === 'number' ? x.code : x?.statusCode;
-  return typeof s === 'number' ? s : undefined;
-}
 
 function describe(e: unknown): string {
   const status = statusOf(e);

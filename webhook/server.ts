@@ -111,7 +111,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     logger.error({ err: { message: (err as Error).message } }, 'internal error');
-    if (!res.headersSent) res.status(500).json(errorBody(guardError('LCG_INTERNAL', '')));
+    if (!res.headersSent) res.status(500).json(errorBody(guardError('LCG_INTERNAL')));
   });
 
   /**
@@ -212,7 +212,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     review(endpoint, req, res).catch((e: unknown) => {
       logger.error({ endpoint, err: { message: (e as Error).message } }, 'internal error');
-      if (!res.headersSent) send(res, 500, errorBody(guardError('LCG_INTERNAL', '')));
+      if (!res.headersSent) send(res, 500, errorBody(guardError('LCG_INTERNAL')));
     });
   }
 

@@ -34,9 +34,11 @@ export interface LiveObjects {
   server: string;
 }
 
+/** HTTP status of a failed list or get (client-node's ApiException.code) or watch (Error.statusCode). */
 export function statusOf(e: unknown): number | undefined {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
+  const x = e as { code?: unknown; statusCode?: unknown } | null;
+  const s = typeof x?.code === 'number' ? x.code : x?.statusCode;
+  return typeof s === 'number' ? s : undefined;
 }
 
 /** JSON round trip: client-node deserializes times into Date objects; checks read RFC 3339 strings. */

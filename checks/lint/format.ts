@@ -8,14 +8,12 @@ import type { Renderers } from '../report/formats.js';
 import { toJUnit, type JUnitCase } from '../report/junit.js';
 import { toSarif, type SarifResult } from '../report/sarif.js';
 import { RULES } from '../rules/catalogue.js';
+import { ruleAnchorId } from '../rules/docs.js';
 import { locate } from './input.js';
 import { describeObject, summarize, type LintedObject } from './run.js';
 
 export const RULE_DOC_BASE = docsUrl('rules');
 
-export function ruleAnchor(id: string): string {
-  return id.replace(/[^a-z0-9]+/g, '-');
-}
 
 export function toJsonDocument(results: readonly LintedObject[], repaired: number): object {
   const summary = summarize(results, repaired);
@@ -109,7 +107,7 @@ export function toSarifDocument(results: readonly LintedObject[], version: strin
     id: r.id,
     title: r.title,
     description: r.rationale,
-    helpUri: RULE_DOC_BASE + ruleAnchor(r.id),
+    helpUri: RULE_DOC_BASE + ruleAnchorId(r.id),
     level: r.defaultSeverity,
   }));
   return toSarif({ name: TOOL_NAME, version, informationUri: PROJECT_URL }, rules, sarifResults);

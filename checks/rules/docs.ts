@@ -5,6 +5,7 @@
 import { RULES } from './catalogue.js';
 import type { RuleDefinition } from './types.js';
 
+/** The anchor of a rule's section, which SARIF help links point at (written out: GitHub's own slug drops the `/`). */
 export function ruleAnchorId(id: string): string {
   return id.replace(/[^a-z0-9]+/g, '-');
 }
@@ -30,7 +31,7 @@ export function renderRuleReference(rules: readonly RuleDefinition[] = RULES): s
   for (const r of rules) {
     if (ids.has(r.id)) continue;
     ids.add(r.id);
-    out.push('', `## ${r.id}`, '', `**${r.title}.** ${r.rationale}`, '', `- applies to: ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''}`, `- default severity: ${r.defaultSeverity}`, `- repair: ${r.repair}`, ...(r.reads ? [`- reads: ${r.reads} (webhook: from its cache)`] : []));
+    out.push('', `<a id="${ruleAnchorId(r.id)}"></a>`, '', `## ${r.id}`, '', `**${r.title}.** ${r.rationale}`, '', `- applies to: ${r.appliesTo.join(', ')}${r.lintOnly ? ' (lint only)' : ''}`, `- default severity: ${r.defaultSeverity}`, `- repair: ${r.repair}`, ...(r.reads ? [`- reads: ${r.reads} (webhook: from its cache)`] : []));
   }
   return out.join('\n') + '\n';
 }

@@ -5,17 +5,12 @@
 import type { Config } from '../config.js';
 import type { Finding, JudgeOptions, Judgement, K8sObject, PatchOp } from './types.js';
 import { RULES } from './catalogue.js';
-import { roleOf } from './scope.js';
+import { NO_RELATED, roleOf } from './scope.js';
 import { mergeOps } from './patch.js';
 
 export { roleOf } from './scope.js';
 export { applyPatch } from './patch.js';
 
-/**
- * One shared empty list when the caller knows no related objects (the webhook judges objects
- * alone): the related-object index is cached per list, so a fresh `[]` per call would rebuild it.
- */
-const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
 
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
   const related = options.related ?? NO_RELATED;

@@ -16,7 +16,11 @@ import {
 
 export const ROLE_LABEL = 'linkerd-cert-guard.io/role';
 
-const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
+/**
+ * One shared empty list when the caller knows no related objects (the webhook without its cache): the
+ * relation and related-object indexes are cached per list, so a fresh `[]` per call would rebuild them.
+ */
+export const NO_RELATED: readonly K8sObject[] = Object.freeze([]);
 
 export function roleOf(object: K8sObject, config: Config, related: readonly K8sObject[] = NO_RELATED): Role | null {
   if (!isRecord(object)) return null;
@@ -86,9 +90,7 @@ function relations(related: readonly K8sObject[], config: Config): Relations {
     const signer = signingIssuer(cert, issuers);
     const caSecret = signer ? str(at(signer, 'spec', 'ca', 'secretName')) : undefined;
     if (signer === undefined || caSecret === undefined) continue;
-    // a ClusterIssuer reads its CA Secret from cert-manager's cluster resource namespace, an Issuer from its own
-    const namespace = isClusterIssuer(signer) ? config.clusterResourceNamespace : namespaceOf(signer) ?? namespaceOf(cert);
-    out.anchorSecrets.push({ name: caSecret, namespace });
+    out.anchorSecrets.push({ name: caSecret, namespace: caSecretNamespace(signer, cert, config) });
   }
   for (const cert of certificates) {
     const secret = str(at(cert, 'spec', 'secretName'));
@@ -103,6 +105,14 @@ function writesAnchorSecret(cert: K8sObject, rel: Relations): boolean {
   if (secret === undefined) return false;
   const ns = namespaceOf(cert);
   return rel.anchorSecrets.some((s) => s.name === secret && (s.namespace === undefined || ns === undefined || s.namespace === ns));
+}
+
+/**
+ * Where an issuer reads its CA Secret: a ClusterIssuer from cert-manager's cluster resource namespace,
+ * an Issuer from its own (a manifest without one: the namespace of the Certificate naming it).
+ */
+export function caSecretNamespace(issuer: K8sObject, cert: K8sObject, config: Config): string | undefined {
+  return isClusterIssuer(issuer) ? config.clusterResourceNamespace : namespaceOf(issuer) ?? namespaceOf(cert);
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { RuleDefinition, Violation } from './types.js';
 import { at, bundleSources, isClusterIssuer, isIssuer, isRecord, namespaceOf, nameOf, pointer, refersToCertManager, str, labelsOf } from './object.js';
 import { certificatesWithRole, relatedIndex, resolveIssuerRef } from './related.js';
+import { caSecretNamespace } from './scope.js';
 import { clip } from '../limits.js';
 
 /** The issuerRef names nothing the caller's whole view holds (a warning: it may be created next). */
@@ -95,8 +96,7 @@ export const anchorBootstrap: RuleDefinition = {
     const ref = resolveIssuerRef(ctx, ctx.object);
     const secret = str(at(ctx.object, 'spec', 'secretName'));
     if (ref.found === undefined || secret === undefined || str(at(ref.found, 'spec', 'ca', 'secretName')) !== secret) return [];
-    // a ClusterIssuer reads its CA Secret from the cluster resource namespace, an Issuer from its own
-    const readsFrom = isClusterIssuer(ref.found) ? ctx.config.clusterResourceNamespace : namespaceOf(ref.found) ?? namespaceOf(ctx.object);
+    const readsFrom = caSecretNamespace(ref.found, ctx.object, ctx.config);
     const ns = namespaceOf(ctx.object);
     if (readsFrom !== undefined && ns !== undefined && readsFrom !== ns) return [];
     const kind = isClusterIssuer(ref.found) ? 'ClusterIssuer' : 'Issuer';

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { parseSource, entriesOf } from '../../../checks/lint/input.js';
 import { lintEntries } from '../../../checks/lint/run.js';
-import { LINT_RENDERERS, RULE_DOC_BASE, ruleAnchor, toJUnitReport, toJsonDocument, toSarifDocument, toText } from '../../../checks/lint/format.js';
+import { LINT_RENDERERS, RULE_DOC_BASE, toJUnitReport, toJsonDocument, toSarifDocument, toText } from '../../../checks/lint/format.js';
 import { DEFAULT_CONFIG, resolveConfig } from '../../../checks/config.js';
+import { ruleAnchorId } from '../../../checks/rules/docs.js';
 import { paletteFor } from '../../../checks/report/color.js';
 
 const plain = paletteFor({ isTTY: false }, {});
@@ -76,9 +77,9 @@ t.test('stdin has no artifact location', async (t) => {
   t.equal(doc.runs[0]!.results[0]!.locations[0]!.physicalLocation, undefined);
 });
 
-t.test('ruleAnchor is the heading anchor of a rule id', async (t) => {
-  t.equal(ruleAnchor('certificate/is-ca'), 'certificate-is-ca');
-  t.equal(ruleAnchor('bundle/no-private-keys'), 'bundle-no-private-keys');
+t.test('ruleAnchorId is the anchor of a rule id', async (t) => {
+  t.equal(ruleAnchorId('certificate/is-ca'), 'certificate-is-ca');
+  t.equal(ruleAnchorId('bundle/no-private-keys'), 'bundle-no-private-keys');
 });
 
 t.test('LINT_RENDERERS: json is the json document, text the text report', async (t) => {
