@@ -81,67 +81,34 @@ t.test('seed 000: the v1alpha2 Certificate and its Issuer are flagged legacy-api
   t.equal(fixed.code, 0, 'nothing at error level remains');
 });
 
-/** A 2.7-era setup at cert-manager's legacy versions: anchor, its selfSigned Issuer, the CA ClusterIssuer, the identity issuer. */
-const legacySetup = `# trust anchor, issued by a selfSigned Issuer
-apiVersion: cert-manager.io/v1alpha3
-kind: Issuer
+/**
+ * Seed 000 (a v1alpha2 CA Issuer and the identity issuer it signs), completed by the trust anchor it reads,
+ * issued by a selfSigned ClusterIssuer, and an application's ClusterIssuer: every legacy version and renamed field.
+ */
+const legacySetup = `${readFileSync(`${seeds}/000-external-issuer-v1alpha2.yaml`, 'utf8')}---
+# the trust anchor, issued by a selfSigned ClusterIssuer
+apiVersion: cert-manager.io/v1beta1
+kind: ClusterIssuer
 metadata:
   name: linkerd-trust-root-issuer # bootstrap only
-  namespace: cert-manager
 spec:
   selfSigned: {}
 ---
 apiVersion: cert-manager.io/v1alpha2
 kind: Certificate
-metadata:
-  name: linkerd-trust-anchor
-  namespace: cert-manager
+metadata: {name: linkerd-trust-anchor, namespace: linkerd}
 spec:
   isCA: true
   commonName: root.linkerd.cluster.local
-  secretName: linkerd-trust-anchor
+  secretName: linkerd-trust-anchor # read by the Issuer above
   duration: 87600h # ten years
-  issuerRef:
-    kind: Issuer
-    name: linkerd-trust-root-issuer
-  keyAlgorithm: ecdsa
+  issuerRef: {kind: ClusterIssuer, name: linkerd-trust-root-issuer}
+  keyAlgorithm: ecdsa # P-256 for Linkerd
   keySize: 256
-  organization:
-  - Example Org
+  organization: [Example Org]
+  emailSANs: [pki@example.com]
   privateKey:
     rotationPolicy: Always
----
-# the CA that signs the identity issuer
-apiVersion: cert-manager.io/v1beta1
-kind: ClusterIssuer
-metadata:
-  name: linkerd-identity-issuer
-spec:
-  ca:
-    secretName: linkerd-trust-anchor # the anchor's Secret
----
-apiVersion: cert-manager.io/v1alpha2
-kind: Certificate
-metadata:
-  name: linkerd-identity-issuer
-  namespace: linkerd
-spec:
-  secretName: linkerd-identity-issuer
-  duration: 48h
-  renewBefore: 25h
-  issuerRef:
-    name: linkerd-identity-issuer
-    kind: ClusterIssuer
-  commonName: identity.linkerd.cluster.local
-  dnsNames:
-  - identity.linkerd.cluster.local
-  isCA: true
-  keyAlgorithm: ecdsa # Linkerd needs P-256
-  usages:
-  - cert sign
-  - crl sign
-  - server auth
-  - client auth
 ---
 # an application's issuer: not Linkerd's, left as it is
 apiVersion: cert-manager.io/v1alpha2
@@ -164,7 +131,7 @@ t.test('--fix converts a legacy Certificate with its Issuer and ClusterIssuer to
   const before = await lintJson([file]);
   t.same(
     before.report.objects.map((o) => [o.kind, o.name, o.role, o.findings.filter((f) => f.rule === 'certificate/legacy-api').length]),
-    [['Issuer', 'linkerd-trust-root-issuer', 'signing-issuer', 1], ['Certificate', 'linkerd-trust-anchor', 'trust-anchor', 1], ['ClusterIssuer', 'linkerd-identity-issuer', 'signing-issuer', 1], ['Certificate', 'linkerd-identity-issuer', 'identity-issuer', 1], ['ClusterIssuer', 'letsencrypt', null, 0]],
+    [['Issuer', 'linkerd-trust-anchor', 'signing-issuer', 1], ['Certificate', 'linkerd-identity-issuer', 'identity-issuer', 1], ['ClusterIssuer', 'linkerd-trust-root-issuer', 'signing-issuer', 1], ['Certificate', 'linkerd-trust-anchor', 'trust-anchor', 1], ['ClusterIssuer', 'letsencrypt', null, 0]],
   );
   const fixed = await runInProcess(['lint', '--fix', file]);
   t.equal(fixed.code, 0, fixed.stderr);
@@ -173,20 +140,19 @@ t.test('--fix converts a legacy Certificate with its Issuer and ClusterIssuer to
   t.equal(fixed.stdout.match(/^apiVersion: cert-manager\.io\/v1$/gm)?.length, 4);
   // every comment but the one on the moved keyAlgorithm line, which goes with the field
   const comments = legacySetup.split('\n').filter((l) => l.includes('#') && !l.includes('keyAlgorithm'));
-  t.equal(comments.length, 6);
+  t.equal(comments.length, 8);
   for (const line of comments) t.ok(fixed.stdout.includes(`${line}\n`), `comment kept: ${line.trim()}`);
   // every other field is what it was: the objects equal the originals with only the conversions applied
   const want = parseAllDocuments(legacySetup).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
   for (const o of want.slice(0, 4)) o.apiVersion = 'cert-manager.io/v1';
-  const anchor = want[1] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
-  delete anchor.spec.keyAlgorithm;
-  delete anchor.spec.keySize;
-  delete anchor.spec.organization;
-  anchor.spec.privateKey = { rotationPolicy: 'Always', algorithm: 'ECDSA', size: 256 };
-  anchor.spec.subject = { organizations: ['Example Org'] };
-  const identity = want[3] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
+  const identity = want[1] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
   delete identity.spec.keyAlgorithm;
   identity.spec.privateKey = { algorithm: 'ECDSA', rotationPolicy: 'Always' };
+  const anchor = want[3] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
+  for (const k of ['keyAlgorithm', 'keySize', 'organization', 'emailSANs']) delete anchor.spec[k];
+  anchor.spec.privateKey = { rotationPolicy: 'Always', algorithm: 'ECDSA', size: 256 };
+  anchor.spec.subject = { organizations: ['Example Org'] };
+  anchor.spec.emailAddresses = ['pki@example.com'];
   t.same(parseAllDocuments(fixed.stdout).map((d) => d.toJS()), want);
   t.ok(fixed.stdout.endsWith("    - dns01:\n        clouddns: {project: web}\n"), 'the application\'s issuer is byte for byte the same');
   const written = await runInProcess(['lint', '--fix', '--write', file]);
