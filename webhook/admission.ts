@@ -16,6 +16,7 @@ import { findingKey, judge, repairPatch } from '../checks/rules/engine.js';
 import type { Finding, JudgeOptions, K8sObject, PatchOp, Role } from '../checks/rules/types.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { clip } from '../checks/limits.js';
+import { dotted, pointerPath } from '../checks/rules/object.js';
 
 export type Endpoint = 'mutate' | 'validate';
 
@@ -180,8 +181,8 @@ function withPath(path: string, message: string): string {
 
 /** What one op did, naming the field only when it is not the finding's own path. */
 function describeOp(op: PatchOp, findingPath: string): string {
-  const dotted = pointerToDotted(op.path);
-  const field = dotted === findingPath ? '' : ` ${dotted}`;
+  const where = pointerToDotted(op.path);
+  const field = where === findingPath ? '' : ` ${where}`;
   if (op.op === 'remove') return `removed${field || ' it'}`;
   const value = JSON.stringify(op.value) ?? 'null';
   if (op.op === 'add' && op.path.endsWith('/-')) return `added ${value}${field ? ` to${field}` : ''}`;
@@ -190,14 +191,7 @@ function describeOp(op: PatchOp, findingPath: string): string {
 
 /** `/spec/privateKey/algorithm` -> `spec.privateKey.algorithm`; `/spec/usages/-` -> `spec.usages`. */
 export function pointerToDotted(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .filter((s) => s !== '-')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : s))
-    .join('.')
-    .replace(/\.\[/g, '[');
+  return dotted(pointerPath(pointer).filter((s) => s !== '-'));
 }
 
 /** Control characters would break the Warning header; Kubernetes would mangle them anyway. */

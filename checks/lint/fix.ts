@@ -3,17 +3,10 @@
  * survive; documents that need no repair are emitted byte for byte from the source.
  */
 import { isAlias, isCollection, isMap, isScalar, isSeq, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import { pointerPath } from '../rules/object.js';
 import type { PatchOp } from '../rules/types.js';
 import type { SourceFile } from './input.js';
 import type { LintedObject } from './run.js';
-
-function segments(pointer: string): Array<string | number> {
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
 
 /** A copy of a node with every anchor dropped, so no later alias changes meaning. */
 function unanchored(node: Node): Node {
@@ -75,7 +68,7 @@ function ownPath(doc: Document, path: Array<string | number>): void {
 /** Apply RFC 6902 ops to a yaml Document in place. */
 export function applyToDocument(doc: Document, prefix: Array<string | number>, ops: readonly PatchOp[]): void {
   for (const op of ops) {
-    const path = [...prefix, ...segments(op.path)];
+    const path = [...prefix, ...pointerPath(op.path)];
     ownPath(doc, path);
     const last = path[path.length - 1];
     if (op.op === 'remove') {

@@ -1,12 +1,14 @@
 /**
- * Rules over cert-manager Certificates that play the identity issuer or a trust anchor.
+ * Rules over cert-manager Certificates that play the identity issuer or a trust anchor (and, for the
+ * legacy API versions, the Issuers and ClusterIssuers that sign them).
  * Each rule is plain data plus a pure check; messages say what is wrong, why Linkerd
  * cares, and what to write instead.
  */
 import { identityName } from '../config.js';
 import type { K8sObject, RuleContext, RuleDefinition, Violation } from './types.js';
 import {
-  apiGroup, apiVersionOnly, at, formatDuration, isCertificate, isRecord, namespaceOf, parseGoDuration, refersToCertManager, str, strings,
+  apiGroup, apiVersionOnly, arr, at, dotted, formatDuration, isCertificate, isClusterIssuer, isIssuer, isRecord, namespaceOf, parseGoDuration,
+  pointer, refersToCertManager, str, strings,
 } from './object.js';
 import { setOp } from './patch.js';
 import { anchorsOf } from './related.js';
@@ -29,8 +31,14 @@ export function effectiveAlgorithm(o: K8sObject): { value: string; explicit: boo
   const a = str(at(o, 'spec', 'privateKey', 'algorithm'));
   if (a !== undefined) return { value: a, explicit: true };
   const legacy = str(at(o, 'spec', 'keyAlgorithm'));
-  if (legacy !== undefined) return { value: legacy.toLowerCase() === 'ecdsa' ? 'ECDSA' : legacy.toLowerCase() === 'rsa' ? 'RSA' : legacy, explicit: true };
+  if (legacy !== undefined) return { value: v1KeyAlgorithm(legacy), explicit: true };
   return { value: 'RSA', explicit: false };
+}
+
+/** A legacy `keyAlgorithm` (`rsa`, `ecdsa`, lower case) as v1's `privateKey.algorithm` spells it. */
+export function v1KeyAlgorithm(legacy: string): string {
+  const v1 = ({ ecdsa: 'ECDSA', rsa: 'RSA', ed25519: 'Ed25519' } as Record<string, string>)[legacy.toLowerCase()];
+  return v1 ?? legacy;
 }
 
 export function effectiveSize(o: K8sObject): number | undefined {
@@ -360,41 +368,86 @@ export const issuerRefKind: RuleDefinition = {
 
 const LEGACY_VERSIONS = new Set(['v1alpha1', 'v1alpha2', 'v1alpha3', 'v1beta1']);
 
+/**
+ * A legacy spec field and its v1 home, as cert-manager's own conversion to v1 moved it (its
+ * internal/apis/{certmanager,acme}/v1alpha2, v1alpha3 and v1beta1 conversions, removed with those versions).
+ * `map` gives the v1 value, or undefined when there is none to write (the field is then only removed).
+ */
+interface Move {
+  from: Array<string | number>;
+  to: Array<string | number>;
+  map?: (v: unknown) => unknown;
+}
+
+const upper = (v: unknown): unknown => (typeof v === 'string' ? v.toUpperCase() : undefined);
+
+const CERTIFICATE_MOVES: readonly Move[] = [
+  { from: ['keyAlgorithm'], to: ['privateKey', 'algorithm'], map: (v) => (typeof v === 'string' ? v1KeyAlgorithm(v) : undefined) },
+  { from: ['keySize'], to: ['privateKey', 'size'] },
+  { from: ['keyEncoding'], to: ['privateKey', 'encoding'], map: upper },
+  { from: ['emailSANs'], to: ['emailAddresses'] },
+  { from: ['uriSANs'], to: ['uris'] },
+  { from: ['organization'], to: ['subject', 'organizations'] },
+];
+const KEY_FIELDS = new Set(['keyAlgorithm', 'keySize', 'keyEncoding']);
+
+/** v1alpha2 and v1alpha3 spelled three ACME DNS-01 providers in lower case; v1beta1 and v1 in camel case. */
+const DNS01_RENAMES: ReadonlyArray<readonly [string, string]> = [['clouddns', 'cloudDNS'], ['azuredns', 'azureDNS'], ['acmedns', 'acmeDNS']];
+
+function issuerMoves(o: K8sObject): Move[] {
+  const moves: Move[] = [];
+  arr(at(o, 'spec', 'acme', 'solvers')).forEach((solver, i) => {
+    const dns01 = at(solver, 'dns01');
+    if (!isRecord(dns01)) return;
+    for (const [from, to] of DNS01_RENAMES) {
+      if (from in dns01) moves.push({ from: ['acme', 'solvers', i, 'dns01', from], to: ['acme', 'solvers', i, 'dns01', to] });
+    }
+  });
+  return moves;
+}
+
 export const legacyApi: RuleDefinition = {
   id: 'certificate/legacy-api',
-  title: 'Certificates use cert-manager.io/v1',
-  appliesTo: ISSUER_AND_ANCHOR,
+  title: 'Certificates, Issuers and ClusterIssuers use cert-manager.io/v1',
+  appliesTo: [...ISSUER_AND_ANCHOR, 'signing-issuer'],
   defaultSeverity: 'error',
   lintOnly: true,
-  repair: '`--fix` rewrites to `cert-manager.io/v1` with `spec.privateKey`',
-  rationale: 'cert-manager stopped serving v1alpha2, v1alpha3 and v1beta1 in v1.6 and removed them in v1.7; under v1 the old top-level `keyAlgorithm`/`keySize`/`keyEncoding` are unknown fields, so the key silently falls back to RSA.',
+  repair: '`--fix` rewrites to `cert-manager.io/v1`, moving the fields v1 renamed (`spec.privateKey`, `emailAddresses`, `uris`, `subject.organizations`, ACME `cloudDNS`/`azureDNS`/`acmeDNS`)',
+  rationale:
+    "cert-manager stopped serving v1alpha2, v1alpha3 and v1beta1 in v1.6 and removed them in v1.7 (https://cert-manager.io/docs/releases/upgrading/remove-deprecated-apis/), so an Issuer or ClusterIssuer left at a legacy version beside a converted Certificate is refused and the Certificate never issued. Under v1 the fields those versions named differently are unknown and dropped: the old top-level `keyAlgorithm`/`keySize`/`keyEncoding` (the key silently falls back to RSA), `emailSANs`, `uriSANs` and `organization`, and an ACME issuer's lower-case `clouddns`/`azuredns`/`acmedns`.",
   check(ctx) {
     const o = ctx.object;
-    if (!isCertificate(o)) return [];
-    const legacyVersion = apiGroup(o) !== 'cert-manager.io' || LEGACY_VERSIONS.has(apiVersionOnly(o));
     const spec = at(o, 'spec');
-    const legacyFields = (['keyAlgorithm', 'keySize', 'keyEncoding'] as const).filter((f) => isRecord(spec) && f in spec);
-    if (!legacyVersion && legacyFields.length === 0) return [];
+    const moves = isCertificate(o)
+      ? CERTIFICATE_MOVES.filter((m) => isRecord(spec) && (m.from[0] as string) in spec)
+      : isIssuer(o) || isClusterIssuer(o) ? issuerMoves(o) : undefined;
+    if (moves === undefined) return [];
+    const legacyVersion = apiGroup(o) !== 'cert-manager.io' || LEGACY_VERSIONS.has(apiVersionOnly(o));
+    if (!legacyVersion && moves.length === 0) return [];
     const patch = [];
     if (legacyVersion) patch.push(setOp(o, ['apiVersion'], 'cert-manager.io/v1'));
-    const pk: Record<string, unknown> = {};
-    const alg = str(at(o, 'spec', 'keyAlgorithm'));
-    if (alg !== undefined) pk.algorithm = alg.toLowerCase() === 'ecdsa' ? 'ECDSA' : alg.toLowerCase() === 'rsa' ? 'RSA' : alg.toLowerCase() === 'ed25519' ? 'Ed25519' : alg;
-    const size = at(o, 'spec', 'keySize');
-    if (size !== undefined) pk.size = size;
-    const enc = str(at(o, 'spec', 'keyEncoding'));
-    if (enc !== undefined) pk.encoding = enc.toUpperCase();
-    for (const [k, v] of Object.entries(pk)) {
-      if (at(o, 'spec', 'privateKey', k) === undefined) patch.push(setOp(o, ['spec', 'privateKey', k], v));
+    for (const m of moves) {
+      const old = at(spec, ...m.from);
+      const value = m.map ? m.map(old) : old;
+      // a v1 field already set wins, as it is what cert-manager reads
+      if (value !== undefined && at(spec, ...m.to) === undefined) patch.push(setOp(o, ['spec', ...m.to], value));
+      patch.push({ op: 'remove' as const, path: pointer(['spec', ...m.from]) });
     }
-    for (const f of legacyFields) patch.push({ op: 'remove' as const, path: `/spec/${f}` });
+    const fields = moves.map((m) => dotted(['spec', ...m.from]));
+    const keys = isCertificate(o) && moves.some((m) => KEY_FIELDS.has(String(m.from[0])));
+    const keyOnly = keys && moves.every((m) => KEY_FIELDS.has(String(m.from[0])));
+    const dropped = `cert-manager would drop ${fields.length > 1 ? 'them' : 'it'}${keys ? ': the key would silently be RSA' : ''}`;
     const what = [
       legacyVersion ? `apiVersion ${quote(str(o.apiVersion))} is no longer served by cert-manager (removed in v1.7)` : '',
-      legacyFields.length ? `spec.${legacyFields.join('/')} ${legacyFields.length > 1 ? 'are' : 'is'} not a v1 field (the key would silently be RSA)` : '',
+      fields.length ? `${fields.join(', ')} ${fields.length > 1 ? 'are not v1 fields' : 'is not a v1 field'} (${keyOnly ? 'the key would silently be RSA' : dropped})` : '',
     ].filter(Boolean).join('; ');
+    const todo = [
+      legacyVersion ? 'write `apiVersion: cert-manager.io/v1`' : '',
+      moves.length ? `move ${moves.map((m) => `${dotted(['spec', ...m.from])} to ${dotted(['spec', ...m.to])}`).join(', ')}` : '',
+    ].filter(Boolean).join(' and ');
     return [{
-      path: legacyVersion ? 'apiVersion' : `spec.${legacyFields[0]}`,
-      message: `${what}. Write \`apiVersion: cert-manager.io/v1\` and move key settings under \`spec.privateKey\` (algorithm, size, encoding).`,
+      path: legacyVersion ? 'apiVersion' : (fields[0] as string),
+      message: `${what}. ${todo.charAt(0).toUpperCase()}${todo.slice(1)}.`,
       patch,
     }];
   },

@@ -2,6 +2,7 @@
  * Defensive readers over decoded Kubernetes objects: manifests are user input, so every
  * field may be missing or of the wrong type. Nothing here throws.
  */
+import fjp from 'fast-json-patch';
 import type { K8sObject } from './types.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -162,7 +163,16 @@ export function dotted(path: Array<string | number>): string {
 
 /** RFC 6901 pointer from segments. */
 export function pointer(path: Array<string | number>): string {
-  return path.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return path.map((s) => '/' + fjp.escapePathComponent(String(s))).join('');
+}
+
+/**
+ * Segments from an RFC 6901 pointer, unescaped, array indices as numbers
+ * (`/metadata/labels/a~1b` -> metadata, labels, a/b; `/spec/usages/0` -> spec, usages, 0); `''` is the root.
+ */
+export function pointerPath(ptr: string): Array<string | number> {
+  if (ptr === '') return [];
+  return ptr.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : fjp.unescapePathComponent(s)));
 }
 
 /**

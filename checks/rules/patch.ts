@@ -4,6 +4,7 @@
  * to create the same missing parent (e.g. `spec.privateKey`); `mergeOps` folds those into
  * one `add` whose value carries every field, later rules winning on the same leaf.
  */
+import fjp from 'fast-json-patch';
 import type { PatchOp } from './types.js';
 import { isRecord, pointer } from './object.js';
 
@@ -83,44 +84,18 @@ export function mergeOps(ops: readonly PatchOp[]): PatchOp[] {
   return [...rest, ...removals];
 }
 
-function unescape(seg: string): string {
-  return seg.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-/** Apply ops to a deep copy (RFC 6902 add/replace/remove). Throws on a path that does not resolve. */
+/**
+ * Apply ops to a deep copy with fast-json-patch, validating each op as the API server would.
+ * Throws on a path that does not resolve.
+ */
 export function applyPatch<T>(object: T, ops: readonly PatchOp[]): T {
-  const root = structuredClone(object) as unknown;
-  let doc = root;
-  for (const op of ops) {
-    if (op.path === '') {
-      if (op.op === 'remove') throw new Error('cannot remove the document root');
-      doc = structuredClone(op.value);
-      continue;
-    }
-    const segs = op.path.slice(1).split('/').map(unescape);
-    const last = segs.pop() as string;
-    let parent: unknown = doc;
-    for (const s of segs) {
-      parent = Array.isArray(parent) ? parent[Number(s)] : isRecord(parent) ? parent[s] : undefined;
-      if (parent === undefined) throw new Error(`patch path ${op.path} does not resolve`);
-    }
-    if (Array.isArray(parent)) {
-      const idx = last === '-' ? parent.length : Number(last);
-      if (!Number.isInteger(idx) || idx < 0 || idx > parent.length) throw new Error(`bad array index in ${op.path}`);
-      if (op.op === 'add') parent.splice(idx, 0, structuredClone(op.value));
-      else if (op.op === 'replace') parent[idx] = structuredClone(op.value);
-      else parent.splice(idx, 1);
-    } else if (isRecord(parent)) {
-      if (op.op === 'remove') {
-        if (!(last in parent)) throw new Error(`patch path ${op.path} does not resolve`);
-        delete parent[last];
-      } else {
-        if (op.op === 'replace' && !(last in parent)) throw new Error(`patch path ${op.path} does not resolve`);
-        parent[last] = structuredClone(op.value);
-      }
-    } else {
-      throw new Error(`patch path ${op.path} does not resolve`);
-    }
+  if (ops.some((op) => op.op === 'remove' && op.path === '')) throw new Error('cannot remove the document root');
+  try {
+    // values are copied too, so the result shares nothing with the ops
+    return fjp.applyPatch(structuredClone(object), structuredClone(ops) as fjp.Operation[], true, true).newDocument;
+  } catch (e) {
+    if (!(e instanceof fjp.JsonPatchError)) throw e;
+    const path = (e.operation as PatchOp | undefined)?.path ?? '?';
+    throw new Error(`patch path ${path} does not resolve (${e.name})`);
   }
-  return doc as T;
 }

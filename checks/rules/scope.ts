@@ -2,7 +2,8 @@
  * Which objects are Linkerd's. An object with no role is never touched,
  * denied or warned about, so recognition errs on the side of precision: names Linkerd
  * reads, the DNS names its guides use, an explicit opt-in label, or a relation to an object
- * that is Linkerd's by those (the Secrets a Bundle sources, the CA behind the identity issuer).
+ * that is Linkerd's by those (the Secrets a Bundle sources, the CA behind the identity issuer, the
+ * Issuers and ClusterIssuers that sign its Certificates).
  *
  * The one scope: the rules, lint, the webhook and `check` all ask `roleOf`. It is pure; the related
  * objects (the rest of a lint input, or what the webhook's cache holds) are an input like the object.
@@ -41,6 +42,10 @@ export function roleOf(object: K8sObject, config: Config, related: readonly K8sO
     if (bundleSources(object).some((s) => s.kind === 'secret' && s.name !== undefined && secrets.has(s.name))) return 'trust-bundle';
     return null;
   }
+  if (isIssuer(object) || isClusterIssuer(object)) {
+    // Linkerd's by relation only: the issuerRef of one of its Certificates names it
+    return relations(related, config).certificates.some((c) => signingIssuer(c, [object]) !== undefined) ? 'signing-issuer' : null;
+  }
   if (isNamespace(object) && nameOf(object) === config.linkerdNamespace) return 'control-plane-namespace';
   return null;
 }
@@ -74,6 +79,8 @@ interface Relations {
   anchorSecrets: SecretRef[];
   /** names of the Secrets Linkerd's CA material lives in: configured names and what its Certificates write */
   linkerdSecrets: Set<string>;
+  /** Linkerd's Certificates: identity issuers and trust anchors, by their own fields or as the writer of an anchor Secret */
+  certificates: K8sObject[];
 }
 
 const relationCache = new WeakMap<readonly K8sObject[], { config: Config; relations: Relations }>();
@@ -82,7 +89,7 @@ const relationCache = new WeakMap<readonly K8sObject[], { config: Config; relati
 function relations(related: readonly K8sObject[], config: Config): Relations {
   const hit = relationCache.get(related);
   if (hit && hit.config === config) return hit.relations;
-  const out: Relations = { anchorSecrets: [], linkerdSecrets: new Set([config.issuerName, ...config.anchorNames]) };
+  const out: Relations = { anchorSecrets: [], linkerdSecrets: new Set([config.issuerName, ...config.anchorNames]), certificates: [] };
   const issuers = related.filter((o) => isIssuer(o) || isClusterIssuer(o));
   const certificates = related.filter(isCertificate);
   for (const cert of certificates) {
@@ -93,8 +100,10 @@ function relations(related: readonly K8sObject[], config: Config): Relations {
     out.anchorSecrets.push({ name: caSecret, namespace: caSecretNamespace(signer, cert, config) });
   }
   for (const cert of certificates) {
+    if (certificateRole(cert, config) === null && !writesAnchorSecret(cert, out)) continue;
+    out.certificates.push(cert);
     const secret = str(at(cert, 'spec', 'secretName'));
-    if (secret !== undefined && (certificateRole(cert, config) !== null || writesAnchorSecret(cert, out))) out.linkerdSecrets.add(secret);
+    if (secret !== undefined) out.linkerdSecrets.add(secret);
   }
   relationCache.set(related, { config, relations: out });
   return out;

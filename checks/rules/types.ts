@@ -6,10 +6,11 @@ import type { Config } from '../config.js';
 
 export type Severity = 'error' | 'warning';
 /**
- * The three roles (identity issuer, trust anchor, trust bundle), plus the control-plane Namespace manifest, which only
- * `lint` sees (for setup/namespace-label); the webhook never receives Namespaces.
+ * The three roles (identity issuer, trust anchor, trust bundle), plus two only `lint` judges: the control-plane
+ * Namespace manifest (setup/namespace-label) and the Issuer or ClusterIssuer that signs the identity issuer or a
+ * trust anchor (certificate/legacy-api); the webhook never receives Namespaces or issuers.
  */
-export type Role = 'identity-issuer' | 'trust-anchor' | 'trust-bundle' | 'control-plane-namespace';
+export type Role = 'identity-issuer' | 'trust-anchor' | 'trust-bundle' | 'control-plane-namespace' | 'signing-issuer';
 
 /** An RFC 6902 operation; repairs only ever use add, replace and remove. */
 export type PatchOp =

@@ -50,3 +50,35 @@ export function crdValidator(file: string, version: string): ValidateFunction {
 
 export const validateCertificate = (): ValidateFunction => crdValidator('cert-manager.io_certificates.yaml', 'v1');
 export const validateBundle = (): ValidateFunction => crdValidator('trust.cert-manager.io_bundles.yaml', 'v1alpha1');
+export const validateIssuer = (): ValidateFunction => crdValidator('cert-manager.io_issuers.yaml', 'v1');
+export const validateClusterIssuer = (): ValidateFunction => crdValidator('cert-manager.io_clusterissuers.yaml', 'v1');
+
+type Schema = { properties?: Record<string, Schema>; items?: Schema; additionalProperties?: boolean | Schema; 'x-kubernetes-preserve-unknown-fields'?: boolean };
+
+/**
+ * The fields of `value` the API server would prune as unknown under a CRD version's structural schema
+ * (ajv cannot say: a structural schema lists properties but does not forbid others), as dotted paths.
+ */
+export function prunedFields(file: string, version: string, value: unknown): string[] {
+  const crd = parse(readFileSync(join(crdDir(), file), 'utf8')) as Crd;
+  const schema = crd.spec.versions.find((x) => x.name === version)?.schema.openAPIV3Schema as Schema | undefined;
+  if (!schema) throw new Error(`${file} has no version ${version}`);
+  const out: string[] = [];
+  const walk = (s: Schema, v: unknown, path: string): void => {
+    if (s['x-kubernetes-preserve-unknown-fields']) return;
+    if (Array.isArray(v)) {
+      if (s.items) v.forEach((x, i) => walk(s.items as Schema, x, `${path}[${i}]`));
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (path === '' && k === 'metadata') continue; // the API server's own, never pruned by the CRD
+      const at = path === '' ? k : `${path}.${k}`;
+      const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      if (sub) walk(sub, x, at);
+      else if (s.additionalProperties !== true) out.push(at);
+    }
+  };
+  walk(schema, value, '');
+  return out;
+}

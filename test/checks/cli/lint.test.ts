@@ -26,9 +26,9 @@ t.test('seed 001: the complete setup lints with zero findings', async (t) => {
       ['ServiceAccount', 'cert-manager', null],
       ['Role', 'cert-manager-secret-creator', null],
       ['RoleBinding', 'cert-manager-secret-creator-binding', null],
-      ['Issuer', 'linkerd-trust-root-issuer', null],
+      ['Issuer', 'linkerd-trust-root-issuer', 'signing-issuer'],
       ['Certificate', 'linkerd-trust-anchor', 'trust-anchor'],
-      ['ClusterIssuer', 'linkerd-identity-issuer', null],
+      ['ClusterIssuer', 'linkerd-identity-issuer', 'signing-issuer'],
       ['Certificate', 'linkerd-identity-issuer', 'identity-issuer'],
       ['Bundle', 'linkerd-identity-trust-roots', 'trust-bundle'],
     ],
@@ -63,21 +63,110 @@ t.test('seed 004: the single-source Bundle is warned about overlap and selector 
   t.same(bundle?.findings.map((f) => [f.rule, f.severity]).sort(), [['bundle/namespace-selector', 'warning'], ['bundle/rotation-overlap', 'warning']]);
 });
 
-t.test('seed 000: the v1alpha2 Certificate is flagged legacy-api and --fix makes it v1', async (t) => {
+t.test('seed 000: the v1alpha2 Certificate and its Issuer are flagged legacy-api and --fix makes both v1', async (t) => {
   const { report } = await lintJson([`${seeds}/000-external-issuer-v1alpha2.yaml`]);
   const cert = report.objects.find((o) => o.kind === 'Certificate');
   t.ok(cert?.findings.some((f) => f.rule === 'certificate/legacy-api' && f.severity === 'error' && f.fixable));
+  const issuer = report.objects.find((o) => o.kind === 'Issuer');
+  t.equal(issuer?.role, 'signing-issuer', 'the Issuer the identity issuer names is Linkerd\'s');
+  t.same(issuer?.findings.map((f) => [f.rule, f.severity, f.path, f.fixable]), [['certificate/legacy-api', 'error', 'apiVersion', true]]);
   const fixed = await runInProcess(['lint', '--fix', `${seeds}/000-external-issuer-v1alpha2.yaml`]);
   t.match(fixed.stdout, /apiVersion: cert-manager\.io\/v1\nkind: Certificate/);
   t.match(fixed.stdout, /# The Certificate resource which specifies the desired certificate\./, 'comments kept');
   t.notMatch(fixed.stdout, /keyAlgorithm/);
   t.match(fixed.stdout, /privateKey:\n\s+algorithm: ECDSA\n\s+rotationPolicy: Always/);
-  // the untouched Issuer document is byte for byte the same
-  t.ok(fixed.stdout.startsWith('# Seed 000: "Using external issuer certificates" (Linkerd 2.7-era guide).\n# The Issuer references the signing key pair stored in Secret linkerd-trust-anchor.\napiVersion: cert-manager.io/v1alpha2\nkind: Issuer\n'));
-  t.equal(fixed.code, 0, 'nothing at error level remains on the Certificate');
+  // the Issuer document: only its apiVersion changed
+  t.ok(fixed.stdout.startsWith('# Seed 000: "Using external issuer certificates" (Linkerd 2.7-era guide).\n# The Issuer references the signing key pair stored in Secret linkerd-trust-anchor.\napiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: linkerd-trust-anchor\n  namespace: linkerd\nspec:\n  ca:\n    secretName: linkerd-trust-anchor\n---\n'));
+  t.notMatch(fixed.stdout, /v1alpha2/, 'no legacy apiVersion is left');
+  t.equal(fixed.code, 0, 'nothing at error level remains');
 });
 
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * Seed 000 (a v1alpha2 CA Issuer and the identity issuer it signs), completed by the trust anchor it reads,
+ * issued by a selfSigned ClusterIssuer, and an application's ClusterIssuer: every legacy version and renamed field.
+ */
+const legacySetup = `${readFileSync(`${seeds}/000-external-issuer-v1alpha2.yaml`, 'utf8')}---
+# the trust anchor, issued by a selfSigned ClusterIssuer
+apiVersion: cert-manager.io/v1beta1
+kind: ClusterIssuer
+metadata:
+  name: linkerd-trust-root-issuer # bootstrap only
+spec:
+  selfSigned: {}
+---
+apiVersion: cert-manager.io/v1alpha2
+kind: Certificate
+metadata: {name: linkerd-trust-anchor, namespace: linkerd}
+spec:
+  isCA: true
+  commonName: root.linkerd.cluster.local
+  secretName: linkerd-trust-anchor # read by the Issuer above
+  duration: 87600h # ten years
+  issuerRef: {kind: ClusterIssuer, name: linkerd-trust-root-issuer}
+  keyAlgorithm: ecdsa # P-256 for Linkerd
+  keySize: 256
+  organization: [Example Org]
+  emailSANs: [pki@example.com]
+  privateKey:
+    rotationPolicy: Always
+---
+# an application's issuer: not Linkerd's, left as it is
+apiVersion: cert-manager.io/v1alpha2
+kind: ClusterIssuer
+metadata:
+  name: letsencrypt
+spec:
+  acme:
+    server: https://acme-v02.api.letsencrypt.org/directory
+    privateKeySecretRef: {name: letsencrypt}
+    solvers:
+    - dns01:
+        clouddns: {project: web}
+`;
+
+t.test('--fix converts a legacy Certificate with its Issuer and ClusterIssuer to v1, keeping all else; --write keeps the file whole', async (t) => {
+  const dir = tmp();
+  const file = join(dir, 'linkerd-pki.yaml');
+  writeFileSync(file, legacySetup);
+  const before = await lintJson([file]);
+  t.same(
+    before.report.objects.map((o) => [o.kind, o.name, o.role, o.findings.filter((f) => f.rule === 'certificate/legacy-api').length]),
+    [['Issuer', 'linkerd-trust-anchor', 'signing-issuer', 1], ['Certificate', 'linkerd-identity-issuer', 'identity-issuer', 1], ['ClusterIssuer', 'linkerd-trust-root-issuer', 'signing-issuer', 1], ['Certificate', 'linkerd-trust-anchor', 'trust-anchor', 1], ['ClusterIssuer', 'letsencrypt', null, 0]],
+  );
+  const fixed = await runInProcess(['lint', '--fix', file]);
+  t.equal(fixed.code, 0, fixed.stderr);
+  const linkerds = fixed.stdout.split(/^---\n/m).slice(0, 4).join('---\n');
+  t.notMatch(linkerds, /cert-manager\.io\/v1(alpha|beta)/, 'no legacy apiVersion is left on Linkerd\'s objects');
+  t.equal(fixed.stdout.match(/^apiVersion: cert-manager\.io\/v1$/gm)?.length, 4);
+  // every comment but the one on the moved keyAlgorithm line, which goes with the field
+  const comments = legacySetup.split('\n').filter((l) => l.includes('#') && !l.includes('keyAlgorithm'));
+  t.equal(comments.length, 8);
+  for (const line of comments) t.ok(fixed.stdout.includes(`${line}\n`), `comment kept: ${line.trim()}`);
+  // every other field is what it was: the objects equal the originals with only the conversions applied
+  const want = parseAllDocuments(legacySetup).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
+  for (const o of want.slice(0, 4)) o.apiVersion = 'cert-manager.io/v1';
+  const identity = want[1] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
+  delete identity.spec.keyAlgorithm;
+  identity.spec.privateKey = { algorithm: 'ECDSA', rotationPolicy: 'Always' };
+  const anchor = want[3] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture
+  for (const k of ['keyAlgorithm', 'keySize', 'organization', 'emailSANs']) delete anchor.spec[k];
+  anchor.spec.privateKey = { rotationPolicy: 'Always', algorithm: 'ECDSA', size: 256 };
+  anchor.spec.subject = { organizations: ['Example Org'] };
+  anchor.spec.emailAddresses = ['pki@example.com'];
+  t.same(parseAllDocuments(fixed.stdout).map((d) => d.toJS()), want);
+  t.ok(fixed.stdout.endsWith("    - dns01:\n        clouddns: {project: web}\n"), 'the application\'s issuer is byte for byte the same');
+  const written = await runInProcess(['lint', '--fix', '--write', file]);
+  t.equal(written.code, 0, written.stderr);
+  const text = readFileSync(file, 'utf8');
+  t.equal(text, fixed.stdout, '--write writes exactly what --fix prints, every document of the file');
+  t.equal(parseAllDocuments(text).length, 5);
+  t.same(readdirSync(dir), ['linkerd-pki.yaml'], 'no temporary file is left');
+  const again = await lintJson([file]);
+  t.same(again.report.objects.flatMap((o) => o.findings.filter((f) => f.severity === 'error')), [], 'nothing at error level remains');
+});
+
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -169,7 +258,8 @@ t.test('text output groups by file and object; colour only on a TTY without NO_C
 t.test('junit: a test case per Linkerd object, failures carry rule, field and line', async (t) => {
   const r = await runInProcess(['lint', '-o', 'junit', 'test/fixtures/seeds/002-on-cluster-ca.yaml']);
   t.equal(r.code, 1);
-  t.match(r.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="linkerd-cert-guard lint" tests="1" failures="1"/);
+  t.match(r.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="linkerd-cert-guard lint" tests="2" failures="1"/);
+  t.match(r.stdout, /<testcase name="Issuer linkerd\/linkerd-trust-anchor \(test\/fixtures\/seeds\/002-on-cluster-ca.yaml#0\)" classname="lint.signing-issuer"\/>/, 'the Issuer signing the identity issuer is judged (and passes)');
   t.match(r.stdout, /<testcase name="Certificate linkerd\/linkerd-identity-issuer \(test\/fixtures\/seeds\/002-on-cluster-ca.yaml#1\)" classname="lint.identity-issuer">/);
   t.match(r.stdout, /<failure message="certificate\/rotation-policy spec.privateKey.rotationPolicy" type="certificate\/rotation-policy">certificate\/rotation-policy at spec.privateKey.rotationPolicy \(line 29\)/);
 });

@@ -10,7 +10,7 @@ import { resolveConfig } from '../../../checks/config.js';
 import { RULES, RULE_IDS } from '../../../checks/rules/catalogue.js';
 import { applyPatch, judge, repairPatch } from '../../../checks/rules/engine.js';
 import type { K8sObject } from '../../../checks/rules/types.js';
-import { validateBundle, validateCertificate } from '../../helpers/crd.js';
+import { prunedFields, validateBundle, validateCertificate, validateClusterIssuer, validateIssuer } from '../../helpers/crd.js';
 import { RULE_CASES, anchor, bundle, inLineCa, inLineKey, issuer, seed001, type Obj } from '../../helpers/rule-cases.js';
 
 const cases = RULE_CASES;
@@ -27,10 +27,19 @@ t.test('every rule in the catalogue has a violating and a compliant case', async
   }
 });
 
+const CERT_MANAGER_CRDS: Record<string, string> = {
+  Certificate: 'cert-manager.io_certificates.yaml',
+  Issuer: 'cert-manager.io_issuers.yaml',
+  ClusterIssuer: 'cert-manager.io_clusterissuers.yaml',
+};
+
 function crdCheck(o: Obj): { valid: boolean; errors: unknown } {
-  if (o.kind === 'Certificate') {
-    const v = validateCertificate();
-    return { valid: v(o) as boolean, errors: v.errors };
+  const file = CERT_MANAGER_CRDS[o.kind as string];
+  if (file !== undefined) {
+    const v = o.kind === 'Certificate' ? validateCertificate() : o.kind === 'Issuer' ? validateIssuer() : validateClusterIssuer();
+    // the API server would drop a field the v1 schema does not know: a repair must leave none
+    const pruned = prunedFields(file, 'v1', o);
+    return { valid: (v(o) as boolean) && pruned.length === 0, errors: pruned.length > 0 ? { pruned } : v.errors };
   }
   if (o.kind === 'Bundle') {
     const v = validateBundle();
@@ -105,6 +114,30 @@ t.test('the seed 000 legacy Certificate is repaired into a valid v1 object', asy
   t.same(judge(repaired as K8sObject, config, { lint: true, related: docs as K8sObject[] }).findings, []);
 });
 
+t.test('legacy issuers and Certificates are converted as cert-manager converted them to v1', async (t) => {
+  const config = resolveConfig();
+  const repair = (o: Obj, related: Obj[]): Obj => applyPatch(o, repairPatch(judge(o as K8sObject, config, { lint: true, related: related as K8sObject[] }).findings)) as Obj;
+  const acme = { apiVersion: 'cert-manager.io/v1alpha2', kind: 'ClusterIssuer', metadata: { name: 'linkerd-identity-issuer' }, spec: { acme: { server: 'https://acme.example.com/directory', privateKeySecretRef: { name: 'k' }, solvers: [{ http01: { ingress: {} } }, { selector: { dnsNames: ['a.example.com'] }, dns01: { clouddns: { project: 'p' }, cnameStrategy: 'Follow' } }] } } };
+  t.same(repair(acme, [issuer()]), { ...acme, apiVersion: 'cert-manager.io/v1', spec: { acme: { ...acme.spec.acme, solvers: [{ http01: { ingress: {} } }, { selector: { dnsNames: ['a.example.com'] }, dns01: { cloudDNS: { project: 'p' }, cnameStrategy: 'Follow' } }] } } }, 'apiVersion and the DNS-01 provider renamed, nothing else touched');
+  const cert = anchor();
+  cert.apiVersion = 'cert-manager.io/v1alpha2';
+  cert.spec.organization = ['Example Org'];
+  cert.spec.emailSANs = ['pki@example.com'];
+  cert.spec.uriSANs = ['spiffe://cluster.local/root'];
+  cert.spec.subject = { countries: ['NL'] };
+  const fixed = repair(cert, []);
+  t.equal(fixed.apiVersion, 'cert-manager.io/v1');
+  t.same(fixed.spec.subject, { countries: ['NL'], organizations: ['Example Org'] });
+  t.same([fixed.spec.emailAddresses, fixed.spec.uris], [['pki@example.com'], ['spiffe://cluster.local/root']]);
+  t.same(['organization', 'emailSANs', 'uriSANs'].filter((k) => k in fixed.spec), [], 'the legacy fields are gone');
+  const kept = anchor();
+  kept.spec.emailSANs = ['old@example.com'];
+  kept.spec.emailAddresses = ['new@example.com'];
+  t.same(repair(kept, []).spec.emailAddresses, ['new@example.com'], 'a v1 field already set is what cert-manager reads: it wins');
+  const unrelated = { ...acme, metadata: { name: 'letsencrypt' } };
+  t.same(judge(unrelated as K8sObject, config, { lint: true, related: [issuer()] as K8sObject[] }), { role: null, findings: [] }, 'an issuer no Linkerd Certificate names is not Linkerd\'s');
+});
+
 t.test('the CRD validators reject what the CRDs reject (so the schema assertions above can fail)', async (t) => {
   const bad = issuer();
   bad.spec.privateKey.algorithm = 'ecdsa'; // the enum is ECDSA
@@ -112,6 +145,11 @@ t.test('the CRD validators reject what the CRDs reject (so the schema assertions
   const b = bundle();
   b.spec.sources = [];
   t.notOk(validateBundle()(b), 'sources needs at least one item');
+  const stray = issuer();
+  stray.spec.keyAlgorithm = 'ecdsa';
+  stray.spec.emailSANs = ['pki@example.com'];
+  t.same(prunedFields('cert-manager.io_certificates.yaml', 'v1', stray), ['spec.keyAlgorithm', 'spec.emailSANs'], 'fields v1 does not know are found');
+  t.same(prunedFields('cert-manager.io_clusterissuers.yaml', 'v1', { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'x' }, spec: { acme: { solvers: [{ dns01: { azuredns: {}, azureDNS: {} } }] } } }), ['spec.acme.solvers[0].dns01.azuredns']);
 });
 
 t.test('an inLine private key is found without any of its bytes in the finding', async (t) => {

@@ -62,3 +62,21 @@ t.test('scope follows relations: a Bundle sourcing Linkerd\'s Secrets, the CA be
   const viaIssuer = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { kind: 'Issuer', name: 'mesh-ca' } });
   t.equal(roleOf(cert({ name: 'root', namespace: 'linkerd' }, { secretName: 'mesh-root' }), config, [viaIssuer, nsIssuer]), 'trust-anchor', 'an Issuer reads its CA Secret from its own namespace');
 });
+
+t.test('an Issuer or ClusterIssuer is Linkerd\'s when one of its Certificates names it', async (t) => {
+  const ci = (name: string) => ({ apiVersion: 'cert-manager.io/v1alpha2', kind: 'ClusterIssuer', metadata: { name }, spec: { ca: { secretName: 'linkerd-trust-anchor' } } });
+  const iss = (name: string, namespace?: string) => ({ apiVersion: 'cert-manager.io/v1alpha2', kind: 'Issuer', metadata: { name, ...(namespace ? { namespace } : {}) }, spec: { selfSigned: {} } });
+  const identity = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { kind: 'ClusterIssuer', name: 'mesh-ca' } });
+  const root = cert({ name: 'linkerd-trust-anchor', namespace: 'cert-manager' }, { secretName: 'linkerd-trust-anchor', issuerRef: { kind: 'Issuer', name: 'root' } });
+  const web = cert({ name: 'web', namespace: 'default' }, { secretName: 'web-tls', issuerRef: { kind: 'ClusterIssuer', name: 'letsencrypt' } });
+  const related = [identity, root, web];
+  t.equal(roleOf(ci('mesh-ca'), config, related), 'signing-issuer', 'the ClusterIssuer signing the identity issuer');
+  t.equal(roleOf(iss('root', 'cert-manager'), config, related), 'signing-issuer', 'the Issuer signing the anchor, in its namespace');
+  t.equal(roleOf(iss('root'), config, related), 'signing-issuer', 'an Issuer without a namespace (left to kubectl -n)');
+  t.equal(roleOf(iss('root', 'linkerd'), config, related), null, 'an Issuer of that name in another namespace serves no Linkerd Certificate');
+  t.equal(roleOf(iss('mesh-ca', 'linkerd'), config, related), null, 'an Issuer named like the ClusterIssuer the issuerRef names');
+  t.equal(roleOf(ci('letsencrypt'), config, related), null, 'the issuer of an application Certificate');
+  t.equal(roleOf(ci('mesh-ca'), config), null, 'alone, nothing says it is Linkerd\'s');
+  const external = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { group: 'awspca.cert-manager.io', kind: 'ClusterIssuer', name: 'mesh-ca' } });
+  t.equal(roleOf(ci('mesh-ca'), config, [external]), null, 'an external issuer of the same name is not that ClusterIssuer');
+});
