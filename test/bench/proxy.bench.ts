@@ -5,6 +5,9 @@
  * with its environment and the trust anchors PEM, the workload's own container), spread over 30
  * namespaces; a handful hold another anchor, and the bench checks that exactly those are reported.
  * Needs the end-to-end tools (bash test/e2e/provision.sh); without them it prints one line and skips.
+ *
+ * Knob for investigating: LCG_BENCH_HOLD=1 keeps the cluster up after the figures (its kubeconfig is
+ * printed) until the bench is interrupted, to profile `check --proxy` against it by hand.
  */
 import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:https';
@@ -204,6 +207,10 @@ if (found.tools === null) {
     process.stdout.write(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RUNS} runs after a warm-up: ${runs.map((r) => `${r.ms.toFixed(0)} ms / ${r.rssMb.toFixed(0)} MB (exit ${r.status})`).join(', ')}\n`);
     process.stdout.write(`stale pods reported: ${reported.length} of ${expectedStale.size} expected (${right ? 'exactly those' : 'WRONG'})\n`);
     goal(LABEL, `${(ms / 1000).toFixed(2)} s (median of ${RUNS} whole CLI runs), peak RSS ${rss.toFixed(0)} MB`, `< ${GOAL_MS / 1000} s`, ms < GOAL_MS && right);
+    if (process.env.LCG_BENCH_HOLD) {
+      process.stdout.write(`holding the cluster (LCG_BENCH_HOLD): --kubeconfig ${kc}; interrupt to stop\n`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
   } finally {
     await stopAll(env?.dir);
   }
