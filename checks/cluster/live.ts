@@ -5,8 +5,10 @@
  */
 import { guardError, type GuardError } from '../errors.js';
 import { httpLibrary } from './transport.js';
+import { decodePodListPage, MAX_POD_PAGES, POD_LIST_ACCEPT, POD_PAGE_SIZE } from './pods.js';
 import type { Config } from '../config.js';
 import type { K8sObject } from '../rules/types.js';
+import { namespaceOf } from '../rules/object.js';
 
 export interface LiveOptions {
   kubeconfig?: string;
@@ -128,13 +130,61 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   return { k8s, configuration, server, name: opts.context ?? kc.getCurrentContext(), kubeConfig: kc };
 }
 
+/**
+ * Every pod matching `labelSelector` under `path` (`/api/v1/pods` or a namespace's), page by page, each
+ * pod reduced to what the checks read (pods.ts). Protobuf when the server offers it. While one page is
+ * decoded the next is already asked for, so the API server encodes while we decode. An HTTP error
+ * throws client-node's ApiException, as the typed clients do (statusOf and apiMessage read it).
+ */
+export async function listPodsSlim(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, labelSelector: string): Promise<K8sObject[]> {
+  const { k8s, configuration } = conn;
+  const fetchPage = async (continueToken: string | undefined) => {
+    const ctx = configuration.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
+    ctx.setQueryParam('labelSelector', labelSelector);
+    ctx.setQueryParam('limit', String(POD_PAGE_SIZE));
+    if (continueToken !== undefined) ctx.setQueryParam('continue', continueToken);
+    ctx.setHeaderParam('Accept', POD_LIST_ACCEPT);
+    await configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    const res = await configuration.httpApi.send(ctx).toPromise();
+    const body = await res.body.binary();
+    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
+      const text = body.toString('utf8');
+      throw new k8s.ApiException(res.httpStatusCode, `HTTP-Code: ${res.httpStatusCode}\nMessage: ${text.slice(0, 300)}`, text, res.headers);
+    }
+    return decodePodListPage(body, res.headers['content-type']);
+  };
+  const pods: K8sObject[] = [];
+  let page = await fetchPage(undefined);
+  for (let n = 1; ; n++) {
+    const token = page.continueToken;
+    if (token === undefined) {
+      pods.push(...page.pods);
+      return pods;
+    }
+    if (n >= MAX_POD_PAGES) throw new Error(`more than ${MAX_POD_PAGES} pages of ${POD_PAGE_SIZE} pods`);
+    const next = fetchPage(token);
+    // keep a rejection of the next page from going unhandled while this one is copied
+    next.catch(() => undefined);
+    for (const p of page.pods) pods.push(p);
+    page = await next;
+  }
+}
+
 export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
-  const { k8s, configuration, server } = await connect(opts);
+  const conn = await connect(opts);
+  const { k8s, configuration, server } = conn;
   const core = new k8s.CoreV1Api(configuration);
   const custom = new k8s.CustomObjectsApi(configuration);
   const c = opts.config;
   const ns = c.linkerdNamespace;
   const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server };
+  // --proxy: the meshed pods are by far the largest read; ask for them first, so the API server
+  // encodes them while the small reads below are made (the pods are added where they always were).
+  const podNamespace = opts.podNamespace;
+  const meshedPath = podNamespace ? `/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods` : '/api/v1/pods';
+  const meshed = opts.proxy ? listPodsSlim(conn, meshedPath, 'linkerd.io/control-plane-ns') : undefined;
+  // an earlier read that fails ends the run first; this one's failure must not go unhandled meanwhile
+  meshed?.catch(() => undefined);
 
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
@@ -192,9 +242,7 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   }
   if (opts.proxy) {
     try {
-      const labelSelector = 'linkerd.io/control-plane-ns';
-      const meshed = opts.podNamespace ? await core.listNamespacedPod({ namespace: opts.podNamespace, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector });
-      for (const p of meshed.items) if (p.metadata?.namespace !== ns) out.objects.push(plain(p, 'Pod', 'v1'));
+      for (const p of (await meshed)!) if (namespaceOf(p) !== ns) out.objects.push(p);
     } catch (e) {
       throw unreachable(`meshed pods${opts.podNamespace ? ` in ${opts.podNamespace}` : ''} (--proxy)`, e);
     }

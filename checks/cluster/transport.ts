@@ -8,7 +8,7 @@
  * - `--wait`: transient answers (429, 500, 502, 503, 504, a connection reset) are retried with backoff
  *   until the deadline; anything else (refused, unknown host, TLS, 4xx) is answered at once.
  */
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type * as K8s from '@kubernetes/client-node';
 
@@ -51,6 +51,33 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
+/**
+ * client-node builds a new https.Agent for every request (from the kubeconfig's CA, client
+ * certificate and TLS options), so each request paid a TLS handshake. Requests whose agents carry the
+ * same TLS options share one keep-alive agent instead (idle sockets do not hold the process open).
+ * Any other agent (a proxy agent from proxy-url) is used as given.
+ */
+const sharedAgents = new Map<string, HttpsAgent>();
+const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
+export function reusableAgent(agent: unknown): unknown {
+  if (!(agent instanceof HttpsAgent) || agent.constructor !== HttpsAgent) return agent;
+  const options = (agent as HttpsAgent & { options: Record<string, unknown> }).options;
+  const picked: Record<string, unknown> = {};
+  for (const k of TLS_OPTION_KEYS) if (options[k] !== undefined) picked[k] = options[k];
+  const key = JSON.stringify(TLS_OPTION_KEYS.map((k) => {
+    const v = picked[k];
+    return Buffer.isBuffer(v) ? v.toString('base64') : Array.isArray(v) ? v.map((x) => (Buffer.isBuffer(x) ? x.toString('base64') : String(x))) : v;
+  }));
+  let shared = sharedAgents.get(key);
+  if (!shared) {
+    if (sharedAgents.size >= 16) sharedAgents.clear();
+    shared = new HttpsAgent({ ...picked, keepAlive: true });
+    sharedAgents.set(key, shared);
+  }
+  return shared;
+}
+
 function once(req: K8s.RequestContext, opts: TransportOptions): Promise<Answer> {
   const url = new URL(req.getUrl());
   const headers: Record<string, string | string[]> = { ...req.getHeaders() };
@@ -60,7 +87,7 @@ function once(req: K8s.RequestContext, opts: TransportOptions): Promise<Answer> 
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return new Promise((resolve, reject) => {
-    const r = send(url, { method: req.getHttpMethod().toString(), headers, agent: req.getAgent(), timeout: opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS }, (res) => {
+    const r = send(url, { method: req.getHttpMethod().toString(), headers, agent: (url.protocol === 'http:' ? req.getAgent() : reusableAgent(req.getAgent())) as never, timeout: opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

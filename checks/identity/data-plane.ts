@@ -27,10 +27,17 @@ export const DATA_PLANE_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
       if (!st.bundle) return `cannot compare the proxies' trust anchors: ${st.bundleMissing ?? 'the trust bundle was not loaded'}`;
       const bundle = st.bundle.certs.map((c) => c.cert);
       const stale: string[] = [];
+      // Most proxies hold the same text: compare each distinct one once (the answer depends on the text alone).
+      const matches = new Map<string, boolean>();
+      const matchesBundle = (text: string, where: string): boolean => {
+        let m = matches.get(text);
+        if (m === undefined) matches.set(text, (m = sameSet(bundleState(text.trim(), where).certs.map((c) => c.cert), bundle)));
+        return m;
+      };
       for (const p of pods) {
         // control-plane proxies read the ConfigMap through valueFrom, as Linkerd skips them
         if (p.namespace === st.snap.config.linkerdNamespace) continue;
-        const mismatch = p.trustAnchors.some((text) => !sameSet(bundleState(text.trim(), `${p.namespace}/${p.name}`).certs.map((c) => c.cert), bundle));
+        const mismatch = p.trustAnchors.some((text) => !matchesBundle(text, `${p.namespace}/${p.name}`));
         if (mismatch) stale.push(`* ${p.namespace}/${p.name}`);
       }
       return stale.length ? `Some pods do not have the current trust bundle and must be restarted:\n\t${stale.join('\n\t')}` : undefined;

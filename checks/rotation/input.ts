@@ -11,10 +11,18 @@ import type { K8sObject } from '../rules/types.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { RotationInput, RotationPod } from './plan.js';
 
+// The certificates of a PEM text depend on the text alone (`from` only names it in an error, dropped
+// here); thousands of proxies hold the same text, so each distinct one is decoded once.
+const decoded = new Map<string, Certificate[]>();
+
 function certsOf(text: string | undefined, from: string): Certificate[] | undefined {
   if (text === undefined) return undefined;
+  const known = decoded.get(text);
+  if (known) return [...known];
   const d = decodeCertificates({ text, from });
-  return d.certs;
+  if (decoded.size >= 1_000) decoded.clear();
+  decoded.set(text, d.certs);
+  return [...d.certs];
 }
 
 /** The latest managedFields time: when the object last changed (the API server keeps it per manager). */

@@ -181,7 +181,19 @@ export function pointerPath(ptr: string): Array<string | number> {
  */
 export function parseGoDuration(v: unknown): number | undefined {
   if (typeof v !== 'string' || v.length === 0) return undefined;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  // Pure over the text, and asked again for every anchor of every issuer of a setup (lint over a
+  // large input): remember the answers, boundedly.
+  if (durations.has(v)) return durations.get(v);
+  const ms = parseGoDurationText(v);
+  if (durations.size >= 1024) durations.clear();
+  durations.set(v, ms);
+  return ms;
+}
+const durations = new Map<string, number | undefined>();
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseGoDurationText(v: string): number | undefined {
+  const unit = DURATION_UNITS;
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;

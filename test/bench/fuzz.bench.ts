@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import fjp from 'fast-json-patch';
 import { reviewCase, rng, seedCorpus } from '../helpers/fuzz.js';
 import { makeServingCert, writeSecretVolume } from '../webhook/helpers.js';
+import { goal } from './goals.js';
 
 const GOAL_RSS_MB = 150;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -180,6 +181,8 @@ async function main(): Promise<void> {
     `(node ${process.version}; bodies: fuzzed reviews, 1% padded to 2.9 MB, 0.5% of 3.2 MB over the limit)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  goal('fuzzed reviews: no 5xx, no violation', `${violations.length} violations`, '0', violations.length === 0 && ![...statuses.keys()].some((k) => /^5/.test(k)));
+  goal('serve peak RSS under the fuzz', `${peak.toFixed(1)} MB`, `< ${GOAL_RSS_MB} MB`, peak < GOAL_RSS_MB);
   process.exitCode = violations.length > 0 ? 1 : 0;
 }
 
