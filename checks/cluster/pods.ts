@@ -9,6 +9,7 @@
  * by its length without looking inside. A server that answers JSON instead (an aggregated API, a proxy,
  * a test double) gets the same slim shape from the parsed JSON.
  */
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { K8sObject } from '../rules/types.js';
 
 /**
@@ -145,73 +146,57 @@ const F = {
 /** The 4-byte prefix of every Kubernetes protobuf message ("k8s\0"). */
 const MAGIC = [0x6b, 0x38, 0x73, 0x00];
 
-/** A protobuf reader over [pos, end) of one buffer. */
+/**
+ * A protobuf reader over one message: @bufbuild/protobuf's wire reader, with sub-messages read in
+ * place (no copy) and its errors (a truncated field, a bad varint) reported as a bad pod list.
+ */
 class Reader {
-  constructor(readonly buf: Buffer, public pos: number, readonly end: number) {}
-
-  more(): boolean {
-    return this.pos < this.end;
+  readonly #r: BinaryReader;
+  constructor(readonly buf: Uint8Array) {
+    this.#r = new BinaryReader(buf);
   }
 
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new PodListDecodeError('truncated protobuf varint');
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 128;
-    }
-    throw new PodListDecodeError('malformed protobuf varint');
+  more(): boolean {
+    return this.#r.pos < this.#r.len;
   }
 
   /** the next field's number and wire type */
-  tag(): { field: number; wire: number } {
-    const t = this.varint();
-    return { field: Math.floor(t / 8), wire: t % 8 };
+  tag(): { field: number; wire: WireType } {
+    const [field, wire] = this.#r.tag();
+    return { field, wire };
   }
 
-  /** a length-delimited field's bounds; advances past it */
-  bytes(): { start: number; end: number } {
-    const len = this.varint();
-    const start = this.pos;
-    const end = start + len;
-    if (end > this.end) throw new PodListDecodeError('truncated protobuf field');
-    this.pos = end;
-    return { start, end };
+  varint(): number {
+    return Number(this.#r.int64());
+  }
+
+  /** a length-delimited field's bytes (a view into the page, not a copy) */
+  bytes(): Uint8Array {
+    return this.#r.bytes();
   }
 
   string(): string {
-    const { start, end } = this.bytes();
-    return this.buf.toString('utf8', start, end);
+    return this.#r.string();
   }
 
   sub(): Reader {
-    const { start, end } = this.bytes();
-    return new Reader(this.buf, start, end);
+    return new Reader(this.#r.bytes());
   }
 
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 2) this.bytes();
-    else if (wire === 1) this.advance(8);
-    else if (wire === 5) this.advance(4);
-    else throw new PodListDecodeError(`unsupported protobuf wire type ${wire}`);
-  }
-
-  private advance(n: number): void {
-    if (this.pos + n > this.end) throw new PodListDecodeError('truncated protobuf field');
-    this.pos += n;
+  skip(wire: WireType): void {
+    this.#r.skip(wire);
   }
 }
+
+/** Whether a field's bytes are exactly `want` (compared without decoding them). */
+const sameBytes = (b: Uint8Array, want: Buffer): boolean => b.byteLength === want.length && want.equals(b);
 
 function setNonEmpty(o: Record<string, unknown>, key: string, v: string): void {
   if (v !== '') o[key] = v;
   else delete o[key];
 }
 
-function expectWire(wire: number, want: number): void {
+function expectWire(wire: WireType, want: WireType): void {
   if (wire !== want) throw new PodListDecodeError(`unexpected protobuf wire type ${wire}`);
 }
 
@@ -222,7 +207,7 @@ function timeOf(r: Reader): string | undefined {
   while (r.more()) {
     const { field, wire } = r.tag();
     any = true;
-    if (field === F.timeSeconds && wire === 0) seconds = r.varint();
+    if (field === F.timeSeconds && wire === WireType.Varint) seconds = r.varint();
     else r.skip(wire);
   }
   // the zero time is an empty message here and null in JSON: no start time either way
@@ -234,29 +219,26 @@ function timeOf(r: Reader): string | undefined {
 function containerOf(r: Reader): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let env: Array<Record<string, unknown>> | undefined;
-  let valueAt: { start: number; end: number } | undefined;
+  let valueAt: Uint8Array | undefined;
   while (r.more()) {
     const { field, wire } = r.tag();
-    if (field === F.containerName && wire === 2) out.name = r.string();
-    else if (field === F.containerEnv && wire === 2) {
+    if (field === F.containerName && wire === WireType.LengthDelimited) out.name = r.string();
+    else if (field === F.containerEnv && wire === WireType.LengthDelimited) {
       const e = r.sub();
       const v: Record<string, unknown> = {};
       let wanted = false;
       while (e.more()) {
         const t = e.tag();
-        if (t.field === F.envName && t.wire === 2) {
+        if (t.field === F.envName && t.wire === WireType.LengthDelimited) {
           // only the variable the checks read is decoded; the others are compared by their bytes
-          const { start, end } = e.bytes();
-          wanted = end - start === ENV_BYTES.length && r.buf.compare(ENV_BYTES, 0, ENV_BYTES.length, start, end) === 0;
+          wanted = sameBytes(e.bytes(), ENV_BYTES);
           if (wanted) v.name = TRUST_ANCHORS_ENV;
-        } else if (t.field === F.envValue && t.wire === 2) {
-          const { start, end } = e.bytes();
-          valueAt = { start, end };
-        } else e.skip(t.wire);
+        } else if (t.field === F.envValue && t.wire === WireType.LengthDelimited) valueAt = e.bytes();
+        else e.skip(t.wire);
       }
       if (wanted) {
         // JSON omits an empty value (omitempty); protobuf always carries it
-        if (valueAt && valueAt.end > valueAt.start) v.value = r.buf.toString('utf8', valueAt.start, valueAt.end);
+        if (valueAt && valueAt.byteLength > 0) v.value = Buffer.from(valueAt.buffer, valueAt.byteOffset, valueAt.byteLength).toString('utf8');
         (env ??= []).push(v);
       }
       valueAt = undefined;
@@ -271,7 +253,7 @@ function podOf(r: Reader): K8sObject {
   const pod: Record<string, unknown> = { apiVersion: 'v1', kind: 'Pod' };
   while (r.more()) {
     const { field, wire } = r.tag();
-    if (wire !== 2) {
+    if (wire !== WireType.LengthDelimited) {
       r.skip(wire);
       continue;
     }
@@ -281,16 +263,16 @@ function podOf(r: Reader): K8sObject {
       while (m.more()) {
         const t = m.tag();
         // name and namespace are omitempty in JSON
-        if (t.field === F.metaName && t.wire === 2) setNonEmpty(meta, 'name', m.string());
-        else if (t.field === F.metaNamespace && t.wire === 2) setNonEmpty(meta, 'namespace', m.string());
-        else if (t.field === F.metaLabels && t.wire === 2) {
+        if (t.field === F.metaName && t.wire === WireType.LengthDelimited) setNonEmpty(meta, 'name', m.string());
+        else if (t.field === F.metaNamespace && t.wire === WireType.LengthDelimited) setNonEmpty(meta, 'namespace', m.string());
+        else if (t.field === F.metaLabels && t.wire === WireType.LengthDelimited) {
           const entry = m.sub();
           let key = '';
           let value = '';
           while (entry.more()) {
             const e = entry.tag();
-            if (e.field === 1 && e.wire === 2) key = entry.string();
-            else if (e.field === 2 && e.wire === 2) value = entry.string();
+            if (e.field === 1 && e.wire === WireType.LengthDelimited) key = entry.string();
+            else if (e.field === 2 && e.wire === WireType.LengthDelimited) value = entry.string();
             else entry.skip(e.wire);
           }
           ((meta.labels ??= {}) as Record<string, string>)[key] = value;
@@ -302,8 +284,8 @@ function podOf(r: Reader): K8sObject {
       const spec: Record<string, unknown> = {};
       while (s.more()) {
         const t = s.tag();
-        if (t.field === F.specContainers && t.wire === 2) ((spec.containers ??= []) as unknown[]).push(containerOf(s.sub()));
-        else if (t.field === F.specInitContainers && t.wire === 2) ((spec.initContainers ??= []) as unknown[]).push(containerOf(s.sub()));
+        if (t.field === F.specContainers && t.wire === WireType.LengthDelimited) ((spec.containers ??= []) as unknown[]).push(containerOf(s.sub()));
+        else if (t.field === F.specInitContainers && t.wire === WireType.LengthDelimited) ((spec.initContainers ??= []) as unknown[]).push(containerOf(s.sub()));
         else s.skip(t.wire);
       }
       pod.spec = spec;
@@ -312,16 +294,16 @@ function podOf(r: Reader): K8sObject {
       const status: Record<string, unknown> = {};
       while (s.more()) {
         const t = s.tag();
-        if (t.field === F.statusStartTime && t.wire === 2) {
+        if (t.field === F.statusStartTime && t.wire === WireType.LengthDelimited) {
           const time = timeOf(s.sub());
           if (time !== undefined) status.startTime = time;
-        } else if (t.field === F.statusConditions && t.wire === 2) {
+        } else if (t.field === F.statusConditions && t.wire === WireType.LengthDelimited) {
           const c = s.sub();
           const cond: Record<string, unknown> = { type: '', status: '' }; // never omitted in JSON
           while (c.more()) {
             const u = c.tag();
-            if (u.field === F.conditionType && u.wire === 2) cond.type = c.string();
-            else if (u.field === F.conditionStatus && u.wire === 2) cond.status = c.string();
+            if (u.field === F.conditionType && u.wire === WireType.LengthDelimited) cond.type = c.string();
+            else if (u.field === F.conditionStatus && u.wire === WireType.LengthDelimited) cond.status = c.string();
             else c.skip(u.wire);
           }
           ((status.conditions ??= []) as unknown[]).push(cond);
@@ -335,15 +317,24 @@ function podOf(r: Reader): K8sObject {
 
 /** One page of a PodList in the Kubernetes protobuf envelope. */
 export function decodeProtobufPodList(body: Uint8Array): PodPage {
-  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (buf.length < 4 || MAGIC.some((b, i) => buf[i] !== b)) throw new PodListDecodeError('the pod list is not a Kubernetes protobuf message');
+  if (body.byteLength < 4 || MAGIC.some((b, i) => body[i] !== b)) throw new PodListDecodeError('the pod list is not a Kubernetes protobuf message');
+  try {
+    return protobufPodList(body.subarray(4));
+  } catch (e) {
+    if (e instanceof PodListDecodeError) throw e;
+    // the wire reader's own errors: a truncated field, a bad varint, an unknown wire type
+    throw new PodListDecodeError(`the protobuf pod list is malformed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function protobufPodList(unknown: Uint8Array): PodPage {
   // runtime.Unknown: the PodList is its raw bytes
-  const envelope = new Reader(buf, 4, buf.length);
+  const envelope = new Reader(unknown);
   let raw: Reader | undefined;
   while (envelope.more()) {
     const { field, wire } = envelope.tag();
     if (field === F.unknownRaw) {
-      expectWire(wire, 2);
+      expectWire(wire, WireType.LengthDelimited);
       raw = envelope.sub();
     } else envelope.skip(wire);
   }
@@ -352,12 +343,12 @@ export function decodeProtobufPodList(body: Uint8Array): PodPage {
   let continueToken: string | undefined;
   while (raw.more()) {
     const { field, wire } = raw.tag();
-    if (field === F.listItems && wire === 2) pods.push(podOf(raw.sub()));
-    else if (field === F.listMeta && wire === 2) {
+    if (field === F.listItems && wire === WireType.LengthDelimited) pods.push(podOf(raw.sub()));
+    else if (field === F.listMeta && wire === WireType.LengthDelimited) {
       const m = raw.sub();
       while (m.more()) {
         const t = m.tag();
-        if (t.field === F.listContinue && t.wire === 2) continueToken = m.string();
+        if (t.field === F.listContinue && t.wire === WireType.LengthDelimited) continueToken = m.string();
         else m.skip(t.wire);
       }
     } else raw.skip(wire);
