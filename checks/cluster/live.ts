@@ -136,11 +136,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
  * decoded the next is already asked for, so the API server encodes while we decode. An HTTP error
  * throws client-node's ApiException, as the typed clients do (statusOf and apiMessage read it).
  */
-export async function listPodsSlim(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, labelSelector: string): Promise<K8sObject[]> {
+export async function listPodsSlim(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, labelSelector?: string): Promise<K8sObject[]> {
   const { k8s, configuration } = conn;
   const fetchPage = async (continueToken: string | undefined) => {
     const ctx = configuration.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
-    ctx.setQueryParam('labelSelector', labelSelector);
+    if (labelSelector !== undefined) ctx.setQueryParam('labelSelector', labelSelector);
     ctx.setQueryParam('limit', String(POD_PAGE_SIZE));
     if (continueToken !== undefined) ctx.setQueryParam('continue', continueToken);
     ctx.setHeaderParam('Accept', POD_LIST_ACCEPT);

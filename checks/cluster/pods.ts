@@ -1,8 +1,9 @@
 /**
- * Pod lists for `check --proxy`, read without decoding what the checks never look at. A cluster with
+ * Pod lists for `check --proxy` and `rotate`, read without decoding what the checks never look at. A cluster with
  * 15,000 meshed pods answers about 180 MB of JSON (managedFields, probes, volumes...), more than one
- * response may carry and slow to parse; the checks read only a pod's name, namespace, labels, each
- * container's name and its trust anchors variable, its start time and its Ready condition.
+ * response may carry and slow to parse; `check --proxy` and `rotate` read only a pod's name, namespace,
+ * uid, labels, owners, deletion mark, each container's name and its trust anchors variable, its phase,
+ * its start time and its Ready condition.
  *
  * So the list is read in pages (`limit`/`continue`, as kubectl does), asked for in the API server's
  * protobuf encoding, and each pod is decoded straight into that slim shape, skipping every other field
@@ -65,6 +66,13 @@ function slimContainers(v: unknown): Array<Record<string, unknown>> | undefined 
   });
 }
 
+/** An owner reference reduced to what `rotate` reads to find a pod's workload. */
+function slimOwner(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['kind', 'name', 'uid', 'controller'] as const) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 /** A pod as JSON reduced to what the checks read (see the file comment). */
 export function slimJsonPod(p: Record<string, unknown>): K8sObject {
   const out: Record<string, unknown> = { apiVersion: 'v1', kind: 'Pod' };
@@ -73,7 +81,10 @@ export function slimJsonPod(p: Record<string, unknown>): K8sObject {
     const meta: Record<string, unknown> = {};
     if (m.name !== undefined) meta.name = m.name;
     if (m.namespace !== undefined) meta.namespace = m.namespace;
+    if (m.uid !== undefined) meta.uid = m.uid;
     if (m.labels !== undefined) meta.labels = m.labels;
+    if (m.deletionTimestamp !== undefined && m.deletionTimestamp !== null) meta.deletionTimestamp = m.deletionTimestamp;
+    if (Array.isArray(m.ownerReferences)) meta.ownerReferences = m.ownerReferences.filter(isObj).map(slimOwner);
     out.metadata = meta;
   }
   const s = p.spec;
@@ -88,6 +99,7 @@ export function slimJsonPod(p: Record<string, unknown>): K8sObject {
   const st = p.status;
   if (isObj(st)) {
     const status: Record<string, unknown> = {};
+    if (st.phase !== undefined) status.phase = st.phase;
     if (st.startTime !== undefined) status.startTime = st.startTime;
     if (Array.isArray(st.conditions)) {
       status.conditions = st.conditions.filter(isObj).map((c) => {
@@ -115,8 +127,9 @@ function slimJsonPodList(list: unknown): PodPage {
 /**
  * The fields read, by number, from k8s.io/api/core/v1 and apimachinery's generated.proto:
  * runtime.Unknown{raw=2} > PodList{metadata=1 ListMeta{continue=3}, items=2 Pod{metadata=1, spec=2, status=3}};
- * ObjectMeta{name=1, namespace=3, labels=11}; PodSpec{containers=2, initContainers=20};
- * Container{name=1, env=7}; EnvVar{name=1, value=2}; PodStatus{conditions=2, startTime=7};
+ * ObjectMeta{name=1, namespace=3, uid=5, deletionTimestamp=9, labels=11, ownerReferences=13};
+ * OwnerReference{kind=1, name=3, uid=4, controller=6}; PodSpec{containers=2, initContainers=20};
+ * Container{name=1, env=7}; EnvVar{name=1, value=2}; PodStatus{phase=1, conditions=2, startTime=7};
  * PodCondition{type=1, status=2}; Time{seconds=1}.
  */
 const F = {
@@ -129,7 +142,15 @@ const F = {
   podStatus: 3,
   metaName: 1,
   metaNamespace: 3,
+  metaUid: 5,
+  metaDeletionTimestamp: 9,
   metaLabels: 11,
+  metaOwnerReferences: 13,
+  ownerKind: 1,
+  ownerName: 3,
+  ownerUid: 4,
+  ownerController: 6,
+  statusPhase: 1,
   specContainers: 2,
   specInitContainers: 20,
   containerName: 1,
@@ -249,6 +270,20 @@ function containerOf(r: Reader): Record<string, unknown> {
   return out;
 }
 
+function ownerOf(r: Reader): Record<string, unknown> {
+  // kind, name and uid are never omitted in JSON; controller is a pointer, absent unless set
+  const out: Record<string, unknown> = { kind: '', name: '', uid: '' };
+  while (r.more()) {
+    const { field, wire } = r.tag();
+    if (field === F.ownerKind && wire === WireType.LengthDelimited) out.kind = r.string();
+    else if (field === F.ownerName && wire === WireType.LengthDelimited) out.name = r.string();
+    else if (field === F.ownerUid && wire === WireType.LengthDelimited) out.uid = r.string();
+    else if (field === F.ownerController && wire === WireType.Varint) out.controller = r.varint() !== 0;
+    else r.skip(wire);
+  }
+  return out;
+}
+
 function podOf(r: Reader): K8sObject {
   const pod: Record<string, unknown> = { apiVersion: 'v1', kind: 'Pod' };
   while (r.more()) {
@@ -265,6 +300,11 @@ function podOf(r: Reader): K8sObject {
         // name and namespace are omitempty in JSON
         if (t.field === F.metaName && t.wire === WireType.LengthDelimited) setNonEmpty(meta, 'name', m.string());
         else if (t.field === F.metaNamespace && t.wire === WireType.LengthDelimited) setNonEmpty(meta, 'namespace', m.string());
+        else if (t.field === F.metaUid && t.wire === WireType.LengthDelimited) setNonEmpty(meta, 'uid', m.string());
+        else if (t.field === F.metaDeletionTimestamp && t.wire === WireType.LengthDelimited) {
+          const time = timeOf(m.sub());
+          if (time !== undefined) meta.deletionTimestamp = time;
+        } else if (t.field === F.metaOwnerReferences && t.wire === WireType.LengthDelimited) ((meta.ownerReferences ??= []) as unknown[]).push(ownerOf(m.sub()));
         else if (t.field === F.metaLabels && t.wire === WireType.LengthDelimited) {
           const entry = m.sub();
           let key = '';
@@ -294,7 +334,8 @@ function podOf(r: Reader): K8sObject {
       const status: Record<string, unknown> = {};
       while (s.more()) {
         const t = s.tag();
-        if (t.field === F.statusStartTime && t.wire === WireType.LengthDelimited) {
+        if (t.field === F.statusPhase && t.wire === WireType.LengthDelimited) setNonEmpty(status, 'phase', s.string());
+        else if (t.field === F.statusStartTime && t.wire === WireType.LengthDelimited) {
           const time = timeOf(s.sub());
           if (time !== undefined) status.startTime = time;
         } else if (t.field === F.statusConditions && t.wire === WireType.LengthDelimited) {

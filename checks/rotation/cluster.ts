@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import type { StepId } from './plan.js';
-import { connect, plain, statusOf, type ConnectOptions } from '../cluster/live.js';
+import { connect, listPodsSlim, plain, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -95,7 +95,8 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
 }
 
 export async function connectCluster(config: Config, opts: ConnectOptions): Promise<Cluster> {
-  const { k8s, configuration, server, name } = await connect({ ...opts, offline: 'judge exported objects with --from' });
+  const conn = await connect({ ...opts, offline: 'judge exported objects with --from' });
+  const { k8s, configuration, server, name } = conn;
   const core = new k8s.CoreV1Api(configuration);
   const apps = new k8s.AppsV1Api(configuration);
   const custom = new k8s.CustomObjectsApi(configuration);
@@ -135,8 +136,9 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
         ...[tns, lns].map((namespace) =>
           list(`certificates.cert-manager.io in ${namespace}`, async () => (await custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace })) as { items: unknown[] }, 'Certificate', 'cert-manager.io/v1'),
         ),
-        list(`pods in ${lns}`, () => core.listNamespacedPod({ namespace: lns }), 'Pod', 'v1'),
-        list('meshed pods', () => core.listPodForAllNamespaces({ labelSelector: 'linkerd.io/control-plane-ns' }), 'Pod', 'v1'),
+        // pods in pages, reduced to what the plan reads: a large mesh's full list is more than one response may carry
+        list(`pods in ${lns}`, async () => ({ items: await listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/pods`) }), 'Pod', 'v1'),
+        list('meshed pods', async () => ({ items: await listPodsSlim(conn, '/api/v1/pods', 'linkerd.io/control-plane-ns') }), 'Pod', 'v1'),
         list('replicasets', () => apps.listReplicaSetForAllNamespaces({}), 'ReplicaSet', 'apps/v1'),
         list('deployments', () => apps.listDeploymentForAllNamespaces({}), 'Deployment', 'apps/v1'),
         list('daemonsets', () => apps.listDaemonSetForAllNamespaces({}), 'DaemonSet', 'apps/v1'),

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { decodePodListPage, decodeProtobufPodList, slimJsonPod, TRUST_ANCHORS_ENV } from '../../../checks/cluster/pods.js';
 import { podInfo } from '../../../checks/cluster/snapshot.js';
+import { at } from '../../../checks/rules/object.js';
+import { workloadOf } from '../../../checks/rotation/cluster.js';
 
 // A minimal protobuf writer, enough to encode pods as the API server does (field numbers from
 // k8s.io/api/core/v1 generated.proto), with fields the decoder must skip of every wire type.
@@ -36,6 +38,8 @@ interface TestPod {
   initContainers?: Container[];
   startTime?: string;
   conditions?: Array<{ type: string; status: string }>;
+  owners?: Array<{ kind: string; name: string; uid: string; controller?: boolean }>;
+  deletionTimestamp?: string;
 }
 
 function container(c: Container): number[] {
@@ -53,7 +57,9 @@ function podProto(p: TestPod): number[] {
     ...str(3, p.namespace),
     ...str(5, 'uid-1'),
     ...int(7, 3), // generation
+    ...(p.deletionTimestamp ? bytes(9, int(1, Date.parse(p.deletionTimestamp) / 1000)) : []),
     ...Object.entries(p.labels).flatMap(([k, v]) => bytes(11, [...str(1, k), ...str(2, v)])),
+    ...(p.owners ?? []).flatMap((o) => bytes(13, [...str(1, o.kind), ...str(3, o.name), ...str(4, o.uid), ...str(5, 'apps/v1'), ...(o.controller !== undefined ? int(6, o.controller ? 1 : 0) : []), ...int(7, 1)])),
     ...bytes(12, [...str(1, 'linkerd.io/inject'), ...str(2, 'enabled')]), // annotations, skipped
     ...bytes(17, [...str(1, 'kubectl'), ...bytes(7, Buffer.from('{"f:metadata":{}}'))]), // managedFields, skipped
   ];
@@ -77,7 +83,10 @@ function listProto(pods: TestPod[], continueToken?: string): Buffer {
 function podJson(p: TestPod): Record<string, unknown> {
   const c = (x: Container) => ({ name: x.name, image: 'registry.example/image:1', ...(x.env ? { env: x.env.map((e) => (e.value ? e : { name: e.name })) } : {}), ports: [{ containerPort: 8080, protocol: 'TCP' }] });
   return {
-    metadata: { name: p.name, namespace: p.namespace, uid: 'uid-1', generation: 3, labels: p.labels, annotations: { 'linkerd.io/inject': 'enabled' }, managedFields: [{ manager: 'kubectl' }] },
+    metadata: {
+      name: p.name, namespace: p.namespace, uid: 'uid-1', generation: 3, ...(p.deletionTimestamp ? { deletionTimestamp: p.deletionTimestamp } : {}), labels: p.labels, annotations: { 'linkerd.io/inject': 'enabled' },
+      ...(p.owners ? { ownerReferences: p.owners.map((o) => ({ apiVersion: 'apps/v1', ...o, blockOwnerDeletion: true })) } : {}), managedFields: [{ manager: 'kubectl' }],
+    },
     spec: { volumes: [{ name: 'vol' }], containers: p.containers.map(c), ...(p.initContainers ? { initContainers: p.initContainers.map(c) } : {}) },
     status: { phase: 'Running', ...(p.conditions ? { conditions: p.conditions.map((x) => ({ ...x, lastTransitionTime: '1970-01-01T00:00:01Z' })) } : {}), ...(p.startTime ? { startTime: p.startTime } : {}) },
   };
@@ -96,11 +105,12 @@ const pods: TestPod[] = [
     initContainers: [{ name: 'linkerd-init' }],
     startTime: '2026-01-02T03:04:05Z',
     conditions: [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }],
+    owners: [{ kind: 'Node', name: 'n1', uid: 'n-1' }, { kind: 'ReplicaSet', name: 'web-6d4f', uid: 'rs-1', controller: true }],
   },
   // an empty anchors value: JSON omits it, protobuf carries "" and must read as absent
   { name: 'api-2', namespace: 'apps', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, containers: [{ name: 'linkerd-proxy', env: [{ name: TRUST_ANCHORS_ENV, value: '' }] }] },
   // the proxy as a native sidecar (an init container)
-  { name: 'job-3', namespace: 'batch', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, containers: [{ name: 'job' }], initContainers: [{ name: 'linkerd-proxy', env: [{ name: TRUST_ANCHORS_ENV, value: PEM }] }], conditions: [{ type: 'Ready', status: 'False' }] },
+  { name: 'job-3', namespace: 'batch', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, containers: [{ name: 'job' }], initContainers: [{ name: 'linkerd-proxy', env: [{ name: TRUST_ANCHORS_ENV, value: PEM }] }], conditions: [{ type: 'Ready', status: 'False' }], owners: [{ kind: 'Job', name: 'job', uid: 'j-1', controller: false }], deletionTimestamp: '2026-01-02T04:00:00Z' },
 ];
 
 t.test('protobuf and JSON pages decode to the same slim pods, and the same PodInfo as the full pods', async (t) => {
@@ -117,6 +127,14 @@ t.test('protobuf and JSON pages decode to the same slim pods, and the same PodIn
   t.equal(podInfo(pb.pods[0]!).startTime, '2026-01-02T03:04:05Z');
   t.same(podInfo(pb.pods[1]!).trustAnchors, [], 'an empty value is no value, as in JSON');
   t.same(podInfo(pb.pods[2]!).trustAnchors, [PEM]);
+  // what rotate reads: the uid, the phase, the deletion mark, and the owner that leads to the workload
+  t.same(pb.pods[0]!.metadata, { name: 'web-1', namespace: 'apps', uid: 'uid-1', labels: pods[0]!.labels, ownerReferences: [{ kind: 'Node', name: 'n1', uid: 'n-1' }, { kind: 'ReplicaSet', name: 'web-6d4f', uid: 'rs-1', controller: true }] });
+  t.equal(at(pb.pods[0], 'status', 'phase'), 'Running');
+  t.equal(at(pb.pods[2], 'metadata', 'deletionTimestamp'), '2026-01-02T04:00:00Z');
+  t.equal(at(pb.pods[1], 'metadata', 'deletionTimestamp'), undefined);
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-6d4f', namespace: 'apps', ownerReferences: [{ kind: 'Deployment', name: 'web' }] } };
+  t.same(workloadOf(pb.pods[0]!, [rs]), workloadOf(full[0]!, [rs]));
+  t.same(workloadOf(pb.pods[0]!, [rs]), { kind: 'Deployment', namespace: 'apps', name: 'web' });
 });
 
 t.test('the last page has no continue token; a JSON list without items is empty', async (t) => {
