@@ -119,10 +119,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
           problems.push(`Certificate ${namespaceOf(o)}/${nameOf(o) ?? ''} is not in the Linkerd namespace ${st.snap.config.linkerdNamespace}: Linkerd never reads its Secret`);
         }
       }
-      for (const o of all) {
-        const p = describeNotTrue('Certificate', o, 'Ready');
-        if (p) problems.push(p);
-      }
+      problems.push(...all.flatMap((o) => describeNotTrue('Certificate', o, 'Ready') ?? []));
       return list('Certificates not ready:', problems);
     },
   },
