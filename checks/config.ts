@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, JSONSchemaType, ErrorObject, ValidateFunction } from 'ajv';
 import { load as loadYaml, CORE_SCHEMA } from 'js-yaml';
 import { guardError } from './errors.js';
-import { decodeText, readInputFile } from './lint/input.js';
+import { decodeText, readInputFile } from './manifests.js';
 // read only at run time (in unknownRuleIds), so the import cycle through the rules is harmless
 import { RULES_BY_ID } from './rules/catalogue.js';
 import { docsUrl } from './tool.js';

@@ -1,6 +1,6 @@
 /** The terminal edge: where commands write, so tests can run them in-process. */
 import { LIMITS } from '../limits.js';
-import { tooLarge } from '../lint/input.js';
+import { tooLarge } from '../manifests.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };

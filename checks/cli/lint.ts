@@ -5,8 +5,8 @@ import { isAbsolute, join } from 'node:path';
 import { packageVersion } from '../tool.js';
 import { guardError } from '../errors.js';
 import { paletteFor } from '../report/color.js';
-import { encodeText, entriesOf, expandPaths, parseSource, readSource, type LintEntry, type SourceFile } from '../lint/input.js';
-import { LIMITS } from '../limits.js';
+import { entriesOf, parseSource, readSource, type LintEntry, type SourceFile } from '../lint/input.js';
+import { encodeText, expandPaths, runBounds } from '../manifests.js';
 import { exceeds, lintEntries, type LintedObject } from '../lint/run.js';
 import { LINT_RENDERERS } from '../lint/format.js';
 import { outputOption, render, type FormatOf } from '../report/formats.js';
@@ -42,11 +42,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const files = expandPaths(paths, io.cwd);
   const stdin = files.includes('-') ? await readStdin(io) : undefined;
   const sources: SourceFile[] = [];
-  let documents = 0;
+  const bounds = runBounds('lint');
   for (const f of files) {
     const source = readSource(f, io.cwd, stdin);
-    documents += source.slices.length;
-    if (documents > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', f, `goes past the ${LIMITS.documents} YAML documents lint reads in one run`);
+    bounds.documents(source);
     sources.push(source);
   }
   const lint = (srcs: readonly SourceFile[]): LintedObject[] => lintEntries(boundedEntries(srcs), config);
@@ -78,10 +77,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
 /** Every entry of the sources, `kind: List` items included, bounded in count. */
 function boundedEntries(sources: readonly SourceFile[]): LintEntry[] {
+  const bounds = runBounds('lint');
   const out: LintEntry[] = [];
   for (const s of sources) {
     for (const e of entriesOf(s)) {
-      if (out.length >= LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', s.path, `goes past the ${LIMITS.documents} objects lint reads in one run`);
+      bounds.object(s);
       out.push(e);
     }
   }

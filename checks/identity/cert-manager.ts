@@ -39,23 +39,28 @@ function describeNotTrue(kind: string, o: K8sObject, type: string): string | und
 }
 
 type CertManagerObjects = NonNullable<IdentitySnapshot['certManager']>;
-const rolesCache = new WeakMap<CertManagerObjects, { issuer: K8sObject[]; anchors: K8sObject[] }>();
+interface LinkerdCertificates {
+  issuer: K8sObject[];
+  anchors: K8sObject[];
+  /** the issuer Certificates, then the anchors */
+  all: K8sObject[];
+}
+const rolesCache = new WeakMap<CertManagerObjects, LinkerdCertificates>();
 
 /**
  * The Certificates that are Linkerd's, by the rules' own scope (roleOf, with the snapshot's other
  * cert-manager objects as relations): the issuer (any namespace, so the wrong one shows) and the anchors.
  */
-export function linkerdCertificates(snap: IdentitySnapshot): { issuer: K8sObject[]; anchors: K8sObject[] } {
+export function linkerdCertificates(snap: IdentitySnapshot): LinkerdCertificates {
   const cm = snap.certManager;
-  if (!cm) return { issuer: [], anchors: [] };
+  if (!cm) return { issuer: [], anchors: [], all: [] };
   const hit = rolesCache.get(cm);
   if (hit) return hit;
   const related = [...cm.certificates, ...cm.issuers, ...cm.bundles, ...cm.namespaces];
   const roles = cm.certificates.map((o) => roleOf(o, snap.config, related));
-  const out = {
-    issuer: cm.certificates.filter((_, i) => roles[i] === 'identity-issuer'),
-    anchors: cm.certificates.filter((_, i) => roles[i] === 'trust-anchor'),
-  };
+  const issuer = cm.certificates.filter((_, i) => roles[i] === 'identity-issuer');
+  const anchors = cm.certificates.filter((_, i) => roles[i] === 'trust-anchor');
+  const out = { issuer, anchors, all: [...issuer, ...anchors] };
   rolesCache.set(cm, out);
   return out;
 }
@@ -67,10 +72,14 @@ function parseTime(v: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/** How messages name a Certificate: `Certificate <namespace>/<name>`. */
+function certificateId(o: K8sObject): string {
+  return `Certificate ${namespaceOf(o) ?? ''}/${nameOf(o) ?? ''}`;
+}
+
 /** The cert-manager Certificate whose current certificate is `cert` (same notAfter, to the second). */
 function managing(snap: IdentitySnapshot, cert: Certificate): K8sObject | undefined {
-  const { issuer, anchors } = linkerdCertificates(snap);
-  return [...issuer, ...anchors].find((o) => {
+  return linkerdCertificates(snap).all.find((o) => {
     const na = parseTime(at(o, 'status', 'notAfter'));
     return na !== undefined && Math.abs(na.getTime() - cert.notAfter.getTime()) < 1000;
   });
@@ -86,7 +95,7 @@ export function renewalNote(snap: IdentitySnapshot, cert: Certificate): string |
   const renewal = parseTime(at(o, 'status', 'renewalTime'));
   if (!renewal || renewal <= snap.now || renewal >= cert.notAfter) return undefined;
   if (condition(o, 'Ready')?.status !== 'True') return undefined;
-  return `expires ${rfc3339(cert.notAfter)}; cert-manager renews it at ${rfc3339(renewal)} (Certificate ${namespaceOf(o) ?? ''}/${nameOf(o) ?? ''})`;
+  return `expires ${rfc3339(cert.notAfter)}; cert-manager renews it at ${rfc3339(renewal)} (${certificateId(o)})`;
 }
 
 function list(header: string, items: string[]): Verdict {
@@ -102,7 +111,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     hint: hint('lcg-cert-manager-certificates-ready'),
     recommendation: 'kubectl describe certificate -n <ns> <name>: fix what the Issuing/Ready condition reports (issuer not ready, key algorithm, CSR denied).',
     run: (st) => {
-      const { issuer, anchors } = linkerdCertificates(st.snap);
+      const { issuer, all } = linkerdCertificates(st.snap);
       const problems: string[] = [];
       if (issuer.length === 0) problems.push(`no Certificate named ${st.snap.config.issuerName} (cert-manager does not manage the identity issuer)`);
       for (const o of issuer) {
@@ -110,10 +119,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
           problems.push(`Certificate ${namespaceOf(o)}/${nameOf(o) ?? ''} is not in the Linkerd namespace ${st.snap.config.linkerdNamespace}: Linkerd never reads its Secret`);
         }
       }
-      for (const o of [...issuer, ...anchors]) {
-        const p = describeNotTrue('Certificate', o, 'Ready');
-        if (p) problems.push(p);
-      }
+      problems.push(...all.flatMap((o) => describeNotTrue('Certificate', o, 'Ready') ?? []));
       return list('Certificates not ready:', problems);
     },
   },
@@ -125,10 +131,9 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     run: (st) => {
       const cm = st.snap.certManager;
       if (!cm || (cm.issuers.length === 0 && st.snap.mode === 'files')) return { skip: true };
-      const { issuer, anchors } = linkerdCertificates(st.snap);
       const problems: string[] = [];
       const seen = new Set<string>();
-      for (const o of [...issuer, ...anchors]) {
+      for (const o of linkerdCertificates(st.snap).all) {
         const ref = at(o, 'spec', 'issuerRef');
         if (!isRecord(ref)) continue;
         if (!refersToCertManager(o)) continue; // external issuers keep their own status shapes
@@ -139,7 +144,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
         if (seen.has(key)) continue;
         seen.add(key);
         const found = signingIssuer(o, cm.issuers);
-        if (!found) problems.push(`${kind} ${ns ? ns + '/' : ''}${name} (issuerRef of Certificate ${namespaceOf(o) ?? ''}/${nameOf(o) ?? ''}) not found`);
+        if (!found) problems.push(`${kind} ${ns ? ns + '/' : ''}${name} (issuerRef of ${certificateId(o)}) not found`);
         else {
           const p = describeNotTrue(kind, found, 'Ready');
           if (p) problems.push(p);
@@ -181,11 +186,10 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
     hint: hint('lcg-cert-manager-renewal-scheduled'),
     recommendation: 'Set renewBefore shorter than duration; an overdue renewal means cert-manager cannot issue: see the Certificate events.',
     run: (st) => {
-      const { issuer, anchors } = linkerdCertificates(st.snap);
       const errors: string[] = [];
       const warnings: string[] = [];
-      for (const o of [...issuer, ...anchors]) {
-        const id = `Certificate ${namespaceOf(o) ?? ''}/${nameOf(o) ?? ''}`;
+      for (const o of linkerdCertificates(st.snap).all) {
+        const id = certificateId(o);
         const notAfter = parseTime(at(o, 'status', 'notAfter'));
         const renewal = parseTime(at(o, 'status', 'renewalTime'));
         if (!notAfter) continue; // never issued: reported by the Ready check

@@ -5,7 +5,7 @@
  * constraints that reject workload identities, and an issuer that does not outlive its anchor.
  */
 import { EKU, rfc3339, type Certificate } from '../x509/certificate.js';
-import { goVerify, signersOf } from '../x509/verify.js';
+import { dnsNameConstraintViolation, goVerify, signersOf } from '../x509/verify.js';
 import type { IdentityState } from './state.js';
 import { GUARD_HINT_BASE, type CheckDef, type Verdict } from './types.js';
 
@@ -23,14 +23,6 @@ function withIssuer(f: (issuer: Certificate, st: IdentityState) => Verdict | Pro
 async function chainOf(issuer: Certificate, st: IdentityState): Promise<Certificate[]> {
   const r = await goVerify(issuer, { roots: st.anchors, intermediates: st.issuerChain, now: st.snap.now, keyUsages: [EKU.any] });
   return r.ok ? r.chains[0]! : [issuer];
-}
-
-function dnsPermitted(name: string, c: Certificate): boolean {
-  const nc = c.nameConstraints;
-  if (!nc) return true;
-  const match = (n: string, k: string) => (k.startsWith('.') ? n.endsWith(k) : n === k || n.endsWith('.' + k));
-  if (nc.excludedDNS.some((k) => match(name, k.toLowerCase()))) return false;
-  return nc.permittedDNS.length === 0 || nc.permittedDNS.some((k) => match(name, k.toLowerCase()));
 }
 
 export const ISSUER_CA_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
@@ -94,7 +86,7 @@ export const ISSUER_CA_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
       const constrained = chain.filter((c) => c.nameConstraints);
       if (constrained.length === 0) return undefined;
       const sample = `default.default.serviceaccount.identity.${st.snap.config.linkerdNamespace}.${st.snap.config.trustDomain}`;
-      const rejecting = constrained.filter((c) => !dnsPermitted(sample, c));
+      const rejecting = constrained.filter((c) => dnsNameConstraintViolation(sample, c) !== undefined);
       const lines = constrained.map((c) => `* ${label(c)} has name constraints${rejecting.includes(c) ? ` that reject workload identities such as ${sample}` : ''}`);
       const msg = `Name constraints in the issuer chain:\n\t${lines.join('\n\t')}`;
       return rejecting.length ? { error: msg, result: 'error' } : msg;

@@ -27,8 +27,7 @@ export const CATEGORIES: readonly Category[] = [
     checks: CERT_MANAGER_CHECKS,
     applies: (s) => {
       if (!s.certManager) return false;
-      const { issuer, anchors } = linkerdCertificates(s);
-      return issuer.length + anchors.length + s.certManager.bundles.length > 0;
+      return linkerdCertificates(s).all.length + s.certManager.bundles.length > 0;
     },
   },
   { name: CATEGORY_DATA_PLANE, checks: DATA_PLANE_CHECKS, applies: (s) => s.pods !== undefined },

@@ -1,282 +1,24 @@
 /**
- * Reading manifests for `lint`: files, directories (recursively *.yaml, *.yml, *.json),
- * stdin `-`, multi-document YAML and `kind: List`. Keeps each document's yaml Document and
- * source slice, so findings point at lines and `--fix` rewrites only what it repairs.
+ * Manifests as `lint` reads them: the one manifest reader's documents (manifests.ts), plus each
+ * document's comment-keeping yaml Document, built on first use, so findings point at lines and
+ * `--fix` rewrites only what it repairs.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import * as jsYaml from 'js-yaml';
-import { load as loadYaml, CORE_SCHEMA, type Type } from 'js-yaml';
 import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
-import { GuardError } from '../errors.js';
-import { ALIAS_HINT, boundsViolation, LIMITS } from '../limits.js';
+import { decodeManifest, manifestItems, readManifestText, type ManifestItem, type ManifestText, type TextFormat } from '../manifests.js';
 import { isRecord } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 
-/** How a file's bytes became `text`, so a rewrite gives back the same kind of bytes. */
-export interface TextFormat {
-  /** UTF-8, or Latin-1 when the bytes are not valid UTF-8 (each byte is one character, kept as is) */
-  encoding: 'utf8' | 'latin1';
-  /** a UTF-8 byte order mark preceded the text (it is not part of `text`) */
-  bom: boolean;
-}
-
-export interface SourceFile {
-  /** path as given / found (or `-` for stdin) */
-  path: string;
-  text: string;
-  format: TextFormat;
-  /** [start, end) byte offsets of each document's slice of `text`, covering the whole text */
-  slices: Array<[number, number]>;
-  /** 0-based line of each slice's first character in `text` */
-  sliceLines: number[];
-  /** decoded value of each document (undefined for an empty document) */
-  values: unknown[];
+export interface SourceFile extends ManifestText {
   /** the comment-keeping yaml Document of a slice, built on first use (line numbers, --fix) */
   document(index: number): { doc: Document.Parsed; lineCounter: LineCounter };
   /** drop the built Document of a slice (--fix is done with it), so memory stays flat */
   release(index: number): void;
 }
 
-export interface LintEntry {
-  /** `<path>#<document index>`, plus `.items[<i>]` for an item of a `kind: List` */
-  source: string;
+export interface LintEntry extends ManifestItem {
   file: SourceFile;
-  docIndex: number;
-  /** path inside the document to this object (['items', 3] for a List item, [] otherwise) */
-  prefix: Array<string | number>;
-  /** the decoded object, or the non-object value a document held */
-  value: unknown;
 }
-
-const MANIFEST = /\.(ya?ml|json)$/i;
-
-/**
- * Expand the CLI's PATH arguments into files in a stable order. Symbolic links to files and
- * directories are followed; a directory or file reached twice (a link loop, or a link next to its
- * target) is read once, and the walk is bounded in entries.
- */
-export function expandPaths(args: readonly string[], cwd: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const budget = { entries: 0 };
-  for (const arg of args) {
-    if (arg === '-') {
-      out.push('-');
-      continue;
-    }
-    let st;
-    try {
-      st = statSync(resolveFrom(cwd, arg));
-    } catch (e) {
-      throw unreadable(arg, e);
-    }
-    if (st.isDirectory()) {
-      out.push(...walk(resolveFrom(cwd, arg), seen, budget).map((f) => (arg.startsWith('/') ? f : relative(cwd, f) || f)));
-    } else out.push(arg);
-  }
-  return out;
-}
-
-function resolveFrom(cwd: string, p: string): string {
-  return p.startsWith('/') ? p : join(cwd, p);
-}
-
-function unreadable(path: string, e: unknown, missing = 'no such file or directory'): GuardError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? missing : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'too many levels of symbolic links' : code ?? String(e);
-  return new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${path}: ${why}`);
-}
-
-function safeRealpath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-function walk(dir: string, seen: Set<string>, budget: { entries: number }): string[] {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch (e) {
-    throw unreadable(dir, e);
-  }
-  if (seen.has(real)) return [];
-  seen.add(real);
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } catch (e) {
-    throw unreadable(dir, e);
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    if (++budget.entries > LIMITS.walkEntries) {
-      throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${dir}: more than ${LIMITS.walkEntries} directory entries to walk`);
-    }
-    const full = join(dir, e.name);
-    let isDir = e.isDirectory();
-    let isFile = e.isFile();
-    if (e.isSymbolicLink()) {
-      try {
-        const st = statSync(full);
-        isDir = st.isDirectory();
-        isFile = st.isFile();
-      } catch {
-        continue; // a dangling link names nothing to lint
-      }
-    }
-    if (isDir) out.push(...walk(full, seen, budget));
-    else if (isFile && MANIFEST.test(e.name)) {
-      // one file reached by two names (a link next to its target) is linted once
-      const realFile = e.isSymbolicLink() ? safeRealpath(full) : join(real, e.name);
-      if (seen.has(realFile)) continue;
-      seen.add(realFile);
-      out.push(full);
-    }
-  }
-  return out;
-}
-
-/**
- * The bytes of one input file, bounded: opened without blocking (a FIFO would otherwise hang the
- * open), refused unless it is a regular file (or /dev/null, which is empty), and never read past
- * LIMITS.inputBytes (a file that grows while it is read). A FIFO, a socket or a device such as
- * /dev/zero is refused before any read that could block or not end.
- */
-export function readInputFile(full: string, display: string): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw unreadable(display, e, 'no such file');
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: is a directory`);
-    if (!st.isFile()) {
-      // /dev/null (`--config /dev/null`) is the one device that is read: it is empty at once
-      if (st.isCharacterDevice() && readsNothing(fd)) return Buffer.alloc(0);
-      throw new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: not a regular file (a FIFO, socket or device); pipe it to - instead`);
-    }
-    if (st.size > LIMITS.inputBytes) throw tooLarge(display);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, LIMITS.inputBytes + 1 - total) || 1);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      total += n;
-      if (total > LIMITS.inputBytes) throw tooLarge(display);
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    }
-    return Buffer.concat(chunks, total);
-  } catch (e) {
-    if (e instanceof GuardError) throw e;
-    throw unreadable(display, e, 'no such file');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A non-blocking read of one byte finds the end at once (/dev/null), not data or a wait. */
-function readsNothing(fd: number): boolean {
-  try {
-    return readSync(fd, Buffer.alloc(1), 0, 1, null) === 0;
-  } catch {
-    return false; // EAGAIN: a terminal or another device that would block
-  }
-}
-
-export function tooLarge(display: string): GuardError {
-  return new GuardError('LCG_INPUT_UNREADABLE', `cannot read ${display}: larger than ${LIMITS.inputBytes / (1024 * 1024)} MiB`);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Decode input bytes, remembering how, so untouched bytes can be written back as they were. */
-export function decodeText(bytes: Uint8Array): { text: string; format: TextFormat } {
-  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  const body = bom ? bytes.subarray(3) : bytes;
-  try {
-    return { text: UTF8.decode(body), format: { encoding: 'utf8', bom } };
-  } catch {
-    return { text: Buffer.from(body).toString('latin1'), format: { encoding: 'latin1', bom: false } };
-  }
-}
-
-/** The bytes of `text` in the file's own encoding, BOM included. */
-export function encodeText(text: string, format: TextFormat): Buffer {
-  if (format.encoding === 'latin1') return Buffer.from(text, 'latin1');
-  const body = Buffer.from(text, 'utf8');
-  return format.bom ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]) : body;
-}
-
-export function readSource(path: string, cwd: string, stdin?: Uint8Array): SourceFile {
-  const bytes = path === '-' ? (stdin ?? new Uint8Array()) : readInputFile(resolveFrom(cwd, path), path);
-  const { text, format } = decodeText(bytes);
-  return parseSource(path, text, format);
-}
-
-/**
- * Document boundaries: a `---` or `...` marker at column 0 always ends a document in YAML 1.2
- * (even inside a block scalar), so splitting on them is exact. Comment-only text before the
- * first `---` belongs to that document, as in every YAML parser.
- */
-export function splitDocuments(text: string): Array<[number, number]> {
-  const starts: number[] = [0];
-  const marker = /^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm;
-  let m: RegExpExecArray | null;
-  let pendingEnd = false;
-  while ((m = marker.exec(text)) !== null) {
-    if (m[0] === '...') {
-      // `...` ends a document; whatever follows starts the next one
-      const nl = text.indexOf('\n', m.index);
-      if (nl >= 0) {
-        starts.push(nl + 1);
-        pendingEnd = true;
-      }
-      continue;
-    }
-    if (pendingEnd && m.index === starts[starts.length - 1]) {
-      pendingEnd = false;
-      continue; // `...\n---`: the marker opens the document `...` already split off
-    }
-    pendingEnd = false;
-    if (m.index === 0) continue;
-    const last = starts[starts.length - 1] as number;
-    if (last === 0 && starts.length === 1 && isPreamble(text.slice(0, m.index))) continue;
-    starts.push(m.index);
-  }
-  return starts.map((s, i): [number, number] => [s, i + 1 < starts.length ? (starts[i + 1] as number) : text.length]);
-}
-
-/** Only comments, blank lines and directives: part of the document whose `---` follows. */
-function isPreamble(chunk: string): boolean {
-  return chunk.split('\n').every((l) => /^\s*(#.*)?$/.test(l) || l.startsWith('%'));
-}
-
-/** Newlines in text[from, upTo). */
-function countLines(text: string, from: number, upTo: number): number {
-  let n = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < upTo; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
-/**
- * The schema manifests are decoded with: YAML 1.2 core (timestamps stay strings, as the API server
- * serves them) plus `<<` merge keys, which kubectl applies, so a merged field counts as present.
- */
-// js-yaml exports its built-in types at runtime; its type declarations omit them
-const mergeType = (jsYaml as unknown as { types: { merge: Type } }).types.merge;
-export const MANIFEST_SCHEMA = CORE_SCHEMA.extend({ implicit: [mergeType] });
-
-/** js-yaml options shared by every manifest reader: the schema above and the depth bound. */
-export const MANIFEST_LOAD_OPTIONS = Object.freeze({ schema: MANIFEST_SCHEMA, json: false, maxDepth: LIMITS.depth });
 
 let yamlLib: typeof import('yaml') | undefined;
 /** The comment-keeping parser, loaded only when a line number or a repair is wanted (once). */
@@ -285,38 +27,13 @@ function yamlModule(): typeof import('yaml') {
   return yamlLib;
 }
 
-export function parseSource(path: string, text: string, format: TextFormat = { encoding: 'utf8', bom: false }): SourceFile {
-  const display = path === '-' ? '<stdin>' : path.split(sep).join('/');
-  const slices = splitDocuments(text);
-  if (slices.length > LIMITS.documents) {
-    throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: more than ${LIMITS.documents} YAML documents`);
-  }
-  const sliceLines: number[] = [];
-  let line = 0;
-  let prev = 0;
-  for (const [start] of slices) {
-    line += countLines(text, prev, start);
-    sliceLines.push(line);
-    prev = start;
-  }
-  const values = slices.map(([start, end], i) => {
-    let value: unknown;
-    try {
-      value = loadYaml(text.slice(start, end), MANIFEST_LOAD_OPTIONS);
-    } catch (e) {
-      const err = e as { reason?: string; mark?: { line: number }; message: string };
-      const at = (sliceLines[i] as number) + (err.mark?.line ?? 0) + 1;
-      throw new GuardError('LCG_YAML_SYNTAX', `${display}:${at}: ${err.reason ?? err.message.split('\n')[0]}`);
-    }
-    const broken = boundsViolation(value);
-    if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}:${(sliceLines[i] as number) + 1}: document ${i} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
-    return value;
-  });
+export function parseSource(path: string, text: string, format?: TextFormat): SourceFile {
+  const manifest = decodeManifest(path, text, format);
   const built = new Map<number, { doc: Document.Parsed; lineCounter: LineCounter }>();
   const document = (index: number) => {
     const hit = built.get(index);
     if (hit) return hit;
-    const [start, end] = slices[index] as [number, number];
+    const [start, end] = manifest.slices[index] as [number, number];
     const yaml = yamlModule();
     const lineCounter = new yaml.LineCounter();
     const doc = yaml.parseDocument(text.slice(start, end), { lineCounter, keepSourceTokens: true, uniqueKeys: true, merge: true });
@@ -324,22 +41,17 @@ export function parseSource(path: string, text: string, format: TextFormat = { e
     built.set(index, entry);
     return entry;
   };
-  return { path, text, format, slices, sliceLines, values, document, release: (index) => void built.delete(index) };
+  return { ...manifest, document, release: (index) => void built.delete(index) };
 }
 
-/** One entry per document (List documents expand to their items); empty documents are skipped. */
+export function readSource(path: string, cwd: string, stdin?: Uint8Array): SourceFile {
+  const { text, format } = readManifestText(path, cwd, stdin);
+  return parseSource(path, text, format);
+}
+
+/** One entry per object (list documents expand to their items); empty documents are skipped. */
 export function entriesOf(file: SourceFile): LintEntry[] {
-  const out: LintEntry[] = [];
-  file.values.forEach((value, docIndex) => {
-    if (value === null || value === undefined) return;
-    const source = `${file.path}#${docIndex}`;
-    if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
-      value.items.forEach((item, i) => out.push({ source: `${source}.items[${i}]`, file, docIndex, prefix: ['items', i], value: item }));
-      return;
-    }
-    out.push({ source, file, docIndex, prefix: [], value });
-  });
-  return out;
+  return manifestItems(file).map((item) => ({ ...item, file }));
 }
 
 export function asObject(value: unknown): K8sObject | undefined {

@@ -137,8 +137,8 @@ function signatureAlgorithm(alg: pkijs.AlgorithmIdentifier): SignatureAlgorithm 
   return known ? { oid: id, ...known } : { oid: id, name: id, kind: 'other' };
 }
 
-/** Bit length of an unsigned big-endian integer. */
-function bitLength(n: Uint8Array): number {
+/** Bit length of an unsigned big-endian integer (an RSA modulus). */
+export function bitLength(n: Uint8Array): number {
   let i = 0;
   while (i < n.length && n[i] === 0) i++;
   if (i === n.length) return 0;

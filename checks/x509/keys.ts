@@ -7,18 +7,13 @@
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { PrivateKeyInfo } from 'pkijs';
-import type { Certificate } from './certificate.js';
+import { bitLength, type Certificate } from './certificate.js';
 import { scanPem } from './pem.js';
 
-export interface PublicHalf {
-  kind: 'EC' | 'RSA';
-  /** EC: curve name (P-256...) ; RSA: modulus bits */
-  curve?: string;
-  bits: number;
-  /** EC: base64url x and y; RSA: base64url n and e */
-  a: string;
-  b: string;
-}
+/** The public key parameters Linkerd compares (pkg/tls `matchesCertificate`), base64url as JWK writes them. */
+export type PublicHalf =
+  | { kind: 'EC'; curve: string; bits: number; x: string; y: string }
+  | { kind: 'RSA'; bits: number; modulus: string; exponent: string };
 
 export interface DecodedKey {
   blockType: string;
@@ -45,15 +40,10 @@ interface Jwk {
 function publicHalfOf(jwk: Jwk): PublicHalf | undefined {
   if (jwk.kty === 'EC' && jwk.x && jwk.y) {
     const bits = jwk.crv === 'P-521' ? 521 : Number((jwk.crv ?? '').replace(/\D/g, '')) || 0;
-    return { kind: 'EC', curve: jwk.crv ?? 'unknown', bits, a: jwk.x, b: jwk.y };
+    return { kind: 'EC', curve: jwk.crv ?? 'unknown', bits, x: jwk.x, y: jwk.y };
   }
   if (jwk.kty === 'RSA' && jwk.n && jwk.e) {
-    const n = Buffer.from(jwk.n, 'base64url');
-    let i = 0;
-    while (i < n.length && n[i] === 0) i++;
-    const first = n[i] ?? 0;
-    const bits = (n.length - i - 1) * 8 + (first ? Math.floor(Math.log2(first)) + 1 : 0);
-    return { kind: 'RSA', bits, a: jwk.n, b: jwk.e };
+    return { kind: 'RSA', bits: bitLength(Buffer.from(jwk.n, 'base64url')), modulus: jwk.n, exponent: jwk.e };
   }
   return undefined;
 }
@@ -118,8 +108,10 @@ export function certificatePublicHalf(cert: Certificate): PublicHalf | undefined
 /** Linkerd's `matchesCertificate`: EC compares X and Y, RSA compares N and E. */
 export function keyMatchesCertificate(key: DecodedKey, cert: Certificate): boolean {
   const c = certificatePublicHalf(cert);
+  const k = key.publicHalf;
   if (!c) return false;
-  return c.kind === key.publicHalf.kind && c.a === key.publicHalf.a && c.b === key.publicHalf.b && c.curve === key.publicHalf.curve;
+  if (c.kind === 'EC') return k.kind === 'EC' && c.curve === k.curve && c.x === k.x && c.y === k.y;
+  return k.kind === 'RSA' && c.modulus === k.modulus && c.exponent === k.exponent;
 }
 
 export const KEY_MISMATCH = 'tls: Public and private key do not match';
@@ -143,7 +135,7 @@ export async function proveKeyPair(keyText: string, cert: Certificate): Promise<
     if (!half) return false;
     const algorithm =
       half.kind === 'EC'
-        ? { import: { name: 'ECDSA', namedCurve: half.curve ?? 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } }
+        ? { import: { name: 'ECDSA', namedCurve: half.curve }, sign: { name: 'ECDSA', hash: 'SHA-256' } }
         : { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } };
     const subtle = webcrypto.subtle;
     const priv = await subtle.importKey('pkcs8', pkcs8, algorithm.import, false, ['sign']);

@@ -46,14 +46,20 @@ function dnsMatches(name: string, constraint: string): boolean {
   return n === c || n.endsWith('.' + c);
 }
 
-function nameConstraintError(ca: Certificate, leaf: Certificate): string | undefined {
+/** Why `ca`'s DNS name constraints refuse `name` (Go's matchDomainConstraint), or undefined when they allow it. */
+export function dnsNameConstraintViolation(name: string, ca: Certificate): string | undefined {
   const nc = ca.nameConstraints;
   if (!nc) return undefined;
-  const prefix = 'x509: a root or intermediate certificate is not authorized to sign for this name: ';
+  const excluded = nc.excludedDNS.find((c) => dnsMatches(name, c));
+  if (excluded !== undefined) return `DNS name ${JSON.stringify(name)} is excluded by constraint ${JSON.stringify(excluded)}`;
+  if (nc.permittedDNS.length && !nc.permittedDNS.some((c) => dnsMatches(name, c))) return `DNS name ${JSON.stringify(name)} is not permitted by any constraint`;
+  return undefined;
+}
+
+function nameConstraintError(ca: Certificate, leaf: Certificate): string | undefined {
   for (const name of leaf.dnsNames) {
-    const excluded = nc.excludedDNS.find((c) => dnsMatches(name, c));
-    if (excluded !== undefined) return `${prefix}DNS name ${JSON.stringify(name)} is excluded by constraint ${JSON.stringify(excluded)}`;
-    if (nc.permittedDNS.length && !nc.permittedDNS.some((c) => dnsMatches(name, c))) return `${prefix}DNS name ${JSON.stringify(name)} is not permitted by any constraint`;
+    const violation = dnsNameConstraintViolation(name, ca);
+    if (violation !== undefined) return `x509: a root or intermediate certificate is not authorized to sign for this name: ${violation}`;
   }
   return undefined;
 }

@@ -6,8 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { Config } from '../../checks/config.js';
+import type { Test } from 'tap';
+import { resolveConfig, type Config } from '../../checks/config.js';
 import { RULES_BY_ID } from '../../checks/rules/catalogue.js';
+import { roleOf } from '../../checks/rules/scope.js';
+import type { K8sObject, RuleDefinition } from '../../checks/rules/types.js';
 import { validateBundle, validateCertificate } from './crd.js';
 import { keyPem, makeKeyPair, selfSigned } from './pki.js';
 
@@ -204,4 +207,31 @@ export function renamed<T>(v: T): T {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [RENAMES.get(k) ?? k, renamed(x)])) as T;
   }
   return (typeof v === 'string' ? RENAMES.get(v) ?? v : v) as T;
+}
+
+/**
+ * Each case of `rules` judged by its rule definition's own `check`, not through the engine: the role
+ * from the scope, the case's related objects and configuration. For the tests of each rule module.
+ */
+export function checkCasesDirectly(t: Test, rules: readonly RuleDefinition[]): void {
+  const cases = RULE_CASES.filter((c) => rules.some((r) => r.id === c.rule));
+  t.ok(cases.length >= rules.length, 'every rule of the module has cases');
+  for (const c of cases) {
+    const rule = rules.find((r) => r.id === c.rule) as RuleDefinition;
+    const config = resolveConfig(c.config);
+    const object = c.object() as K8sObject;
+    const related = (c.related?.() ?? []) as K8sObject[];
+    const role = roleOf(object, config, related);
+    t.ok(role !== null && rule.appliesTo.includes(role), `${c.rule}: ${c.name}: applies to the object's role`);
+    if (role === null) continue;
+    const violations = rule.check({ object, role, config, related, complete: false });
+    if (c.path === undefined) {
+      t.same(violations, [], `${c.rule}: ${c.name}: no violation`);
+      continue;
+    }
+    t.same(violations.map((v) => v.path), [c.path], `${c.rule}: ${c.name}: one violation naming ${c.path}`);
+    const v = violations[0];
+    t.equal(v?.severity ?? rule.defaultSeverity, c.severity ?? 'error', `${c.rule}: ${c.name}: severity`);
+    t.equal((v?.patch?.length ?? 0) > 0, c.fixable ?? false, `${c.rule}: ${c.name}: a repair only when one is expected`);
+  }
 }
