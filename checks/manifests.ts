@@ -269,8 +269,7 @@ export function decodeManifest(path: string, text: string, format: TextFormat = 
   const display = displayPath(path);
   const slices = splitDocuments(text);
   if (slices.length > LIMITS.documents) {
-    // the code and text users match on predate the catalogue's templates
-    throw new GuardError('LCG_INPUT_UNREADABLE', `${display}: more than ${LIMITS.documents} YAML documents`);
+    throw guardError('LCG_INPUT_TOO_LARGE', display, `more than ${LIMITS.documents} YAML documents`);
   }
   const sliceLines: number[] = [];
   let line = 0;
@@ -290,7 +289,7 @@ export function decodeManifest(path: string, text: string, format: TextFormat = 
       throw guardError('LCG_YAML_SYNTAX', `${display}:${at}`, err.reason ?? err.message.split('\n')[0] ?? '');
     }
     const broken = boundsViolation(value);
-    if (broken) throw new GuardError('LCG_INPUT_UNREADABLE', `${display}:${(sliceLines[i] as number) + 1}: document ${i} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
+    if (broken) throw guardError('LCG_INPUT_TOO_LARGE', `${display}:${(sliceLines[i] as number) + 1}`, `document ${i} is ${broken}${broken.startsWith('more') ? ALIAS_HINT : ''}`);
     return value;
   });
   return { path, text, format, slices, sliceLines, values };
