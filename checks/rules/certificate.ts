@@ -11,7 +11,7 @@ import {
   pointer, refersToCertManager, str, strings,
 } from './object.js';
 import { setOp } from './patch.js';
-import { anchorsOf } from './related.js';
+import { anchorsOf, oncePerSet } from './related.js';
 import { clip, quote } from '../limits.js';
 
 const ISSUER_AND_ANCHOR = ['identity-issuer', 'trust-anchor'] as const;
@@ -273,14 +273,8 @@ export const durations: RuleDefinition = {
         });
       }
     }
-    const anchorMs = anchorsOf(ctx)
-      .map((a) => {
-        const d = at(a, 'spec', 'duration');
-        return d === undefined ? 90 * 24 * 3_600_000 : parseGoDuration(d);
-      })
-      .filter((d): d is number => d !== undefined);
-    if (duration !== undefined && anchorMs.length > 0) {
-      const anchor = Math.min(...anchorMs);
+    const anchor = shortestAnchorMs(anchorsOf(ctx));
+    if (duration !== undefined && anchor !== undefined) {
       if (duration > anchor) {
         out.push({
           path: 'spec.duration',
@@ -291,6 +285,20 @@ export const durations: RuleDefinition = {
     return out;
   },
 };
+
+/** The shortest duration among the anchors (cert-manager's 90-day default where unset). */
+const shortestAnchorMs = oncePerSet((anchors) => {
+  let shortest: number | undefined;
+  for (const a of anchors) {
+    const d = at(a, 'spec', 'duration');
+    const ms = d === undefined ? 90 * 24 * 3_600_000 : parseGoDuration(d);
+    if (ms !== undefined && (shortest === undefined || ms < shortest)) shortest = ms;
+  }
+  return shortest;
+});
+
+/** Whether any of the anchors has an RSA key. */
+const anyRsaAnchor = oncePerSet((anchors) => anchors.some((a) => effectiveAlgorithm(a).value === 'RSA'));
 
 export const signatureAlgorithm: RuleDefinition = {
   id: 'certificate/signature-algorithm',
@@ -303,7 +311,7 @@ export const signatureAlgorithm: RuleDefinition = {
   check(ctx) {
     const v = at(ctx.object, 'spec', 'signatureAlgorithm');
     if (v === undefined || v === 'ECDSAWithSHA256') return [];
-    const rsaAnchor = anchorsOf(ctx).some((a) => effectiveAlgorithm(a).value === 'RSA');
+    const rsaAnchor = anyRsaAnchor(anchorsOf(ctx));
     if (v === 'SHA256WithRSA' && rsaAnchor) return [];
     return [{
       path: 'spec.signatureAlgorithm',

@@ -15,6 +15,8 @@ export interface RelatedIndex {
   issuersByName: Map<string, K8sObject[]>;
   /** Certificates by the Secret they write */
   certificatesBySecret: Map<string, K8sObject[]>;
+  /** trust anchor Certificates by the Secret they write */
+  anchorsBySecret: Map<string, K8sObject[]>;
   secretsByName: Map<string, K8sObject[]>;
   namespacesByName: Map<string, K8sObject>;
 }
@@ -35,6 +37,7 @@ export function relatedIndex(ctx: Pick<RuleContext, 'related' | 'config'>): Rela
     certificatesByRole: new Map(),
     issuersByName: new Map(),
     certificatesBySecret: new Map(),
+    anchorsBySecret: new Map(),
     secretsByName: new Map(),
     namespacesByName: new Map(),
   };
@@ -42,7 +45,9 @@ export function relatedIndex(ctx: Pick<RuleContext, 'related' | 'config'>): Rela
     if (isCertificate(o)) {
       const role = roleOf(o, ctx.config, ctx.related);
       if (role !== null) push(index.certificatesByRole, role, o);
-      push(index.certificatesBySecret, str(at(o, 'spec', 'secretName')), o);
+      const secret = str(at(o, 'spec', 'secretName'));
+      push(index.certificatesBySecret, secret, o);
+      if (role === 'trust-anchor') push(index.anchorsBySecret, secret, o);
     } else if (isIssuer(o) || isClusterIssuer(o)) {
       push(index.issuersByName, nameOf(o), o);
     } else if (o.kind === 'Secret') {
@@ -77,9 +82,21 @@ export function anchorsOf(ctx: Pick<RuleContext, 'related' | 'config' | 'object'
   if (anchors.length === 0) return anchors;
   const ref = resolveIssuerRef(ctx, ctx.object);
   const caSecret = ref.found ? str(at(ref.found, 'spec', 'ca', 'secretName')) : undefined;
-  if (caSecret !== undefined) {
-    const signer = anchors.filter((a) => str(at(a, 'spec', 'secretName')) === caSecret);
-    if (signer.length > 0) return signer;
-  }
-  return anchors;
+  // the index's own arrays, so that what is derived from a set of anchors can be kept per set (oncePerSet)
+  const signer = caSecret !== undefined ? relatedIndex(ctx).anchorsBySecret.get(caSecret) : undefined;
+  return signer ?? anchors;
+}
+
+/**
+ * `compute` over a set of related objects, once per set: the sets anchorsOf returns are shared by
+ * every issuer of an input, so a large input does not judge each anchor again for each issuer.
+ */
+export function oncePerSet<T>(compute: (set: readonly K8sObject[]) => T): (set: readonly K8sObject[]) => T {
+  const done = new WeakMap<readonly K8sObject[], T>();
+  return (set) => {
+    if (done.has(set)) return done.get(set) as T;
+    const value = compute(set);
+    done.set(set, value);
+    return value;
+  };
 }

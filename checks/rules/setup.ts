@@ -118,12 +118,9 @@ export const anchorSourced: RuleDefinition = {
   check(ctx) {
     const anchors = certificatesWithRole(ctx, 'trust-anchor');
     if (anchors.length === 0) return [];
-    const sources = bundleSources(ctx.object).filter((s) => s.kind === 'secret');
-    const sourced = anchors.filter((a) => {
-      const secret = str(at(a, 'spec', 'secretName'));
-      return sources.some((s) => s.name === secret && (s.key === 'tls.crt' || s.key === 'ca.crt' || s.includeAllKeys));
-    });
-    if (sourced.length > 0) return [];
+    const bySecret = relatedIndex(ctx).anchorsBySecret;
+    const sourced = bundleSources(ctx.object).some((s) => s.kind === 'secret' && s.name !== undefined && bySecret.has(s.name) && (s.key === 'tls.crt' || s.key === 'ca.crt' || s.includeAllKeys));
+    if (sourced) return [];
     const names = anchors.map((a) => str(at(a, 'spec', 'secretName')) ?? '?').join(', ');
     return [{
       path: 'spec.sources',

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { resolveConfig } from '../../../checks/config.js';
-import { anchorsOf, certificatesWithRole, relatedIndex, resolveIssuerRef } from '../../../checks/rules/related.js';
+import { anchorsOf, certificatesWithRole, oncePerSet, relatedIndex, resolveIssuerRef } from '../../../checks/rules/related.js';
 import type { K8sObject } from '../../../checks/rules/types.js';
 import { anchor, bundle, clusterIssuer, issuer, namespace, seed001 } from '../../helpers/rule-cases.js';
 
@@ -42,4 +42,23 @@ t.test('the anchors of an issuer: the writer of its CA Secret, else every anchor
   unresolved.spec.issuerRef = { kind: 'ClusterIssuer', name: 'elsewhere' };
   t.same(anchorsOf({ related, config, object: unresolved }).length, 2);
   t.same(anchorsOf({ related: [], config, object: issuer() }), []);
+});
+
+t.test('the anchors of every issuer of an input are the same set, and what is derived from a set is computed once', async (t) => {
+  const related = seed001 as K8sObject[];
+  const index = relatedIndex({ related, config });
+  t.same(index.anchorsBySecret.get('linkerd-trust-anchor')?.map((o) => o.kind), ['Certificate'], 'anchors by the Secret they write');
+  t.equal(index.anchorsBySecret.has('linkerd-identity-issuer'), false, 'an identity issuer is no anchor');
+  const first = anchorsOf({ related, config, object: issuer() });
+  t.equal(anchorsOf({ related, config, object: issuer() }), first, 'the same array for each issuer');
+  let calls = 0;
+  const count = oncePerSet((set) => {
+    calls++;
+    return set.length;
+  });
+  t.equal(count(first), first.length);
+  t.equal(count(first), first.length);
+  t.equal(calls, 1, 'computed once for the same set');
+  t.equal(count([...first]), first.length);
+  t.equal(calls, 2, 'and again for another set');
 });
