@@ -149,6 +149,9 @@ t.test('a malformed page is an error, never a partial list', async (t) => {
   t.throws(() => decodeProtobufPodList(Buffer.from('{"items":[]}')), { name: 'PodListDecodeError' }, 'no k8s magic');
   t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00])), { name: 'PodListDecodeError' }, 'no body');
   t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, ...key(2, 3)])), { name: 'PodListDecodeError' }, 'group wire type');
+  // a pod's metadata claiming more bytes than the pod has, though the page has them: never read into the next pod
+  const overrun = [...bytes(2, [...key(1, 2), ...varint(40), ...str(1, 'x')]), ...bytes(2, podProto(pods[0]!))];
+  t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(2, overrun)])), { name: 'PodListDecodeError', message: /truncated/ }, 'a nested message past its parent');
   t.throws(() => decodePodListPage(Buffer.from('{"items":'), 'application/json'), { name: 'PodListDecodeError' });
   t.throws(() => decodePodListPage(Buffer.from('{"items":{}}'), 'application/json'), { name: 'PodListDecodeError' });
 });
