@@ -4,7 +4,7 @@
  * flattened as kubectl flattens them. Every bound of limits.ts is held here: bytes per file,
  * documents per file, depth and expanded values per document, entries per directory walk.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, opendirSync, openSync, readSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import * as jsYaml from 'js-yaml';
 import { CORE_SCHEMA, load as loadYaml, type Type } from 'js-yaml';
@@ -44,7 +44,13 @@ export function expandPaths(args: readonly string[], cwd: string, flag?: string)
     }
     if (st.isDirectory()) {
       out.push(...walk(resolveFrom(cwd, arg), seen, budget).map((f) => (arg.startsWith('/') ? f : relative(cwd, f) || f)));
-    } else out.push(arg);
+    } else {
+      // a file named twice, or named and also inside a directory named, is read (and rewritten) once
+      const real = safeRealpath(resolveFrom(cwd, arg));
+      if (seen.has(real)) continue;
+      seen.add(real);
+      out.push(arg);
+    }
   }
   return out;
 }
@@ -76,18 +82,31 @@ function walk(dir: string, seen: Set<string>, budget: { entries: number }): stri
   }
   if (seen.has(real)) return [];
   seen.add(real);
-  let entries;
+  // read entry by entry, each one counted as it is read (skipped ones too), so a huge directory is
+  // refused before it is held in memory
+  const entries: Dirent[] = [];
+  let handle;
   try {
-    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    handle = opendirSync(dir);
   } catch (e) {
     throw unreadable(dir, e);
   }
+  try {
+    for (let e = handle.readSync(); e !== null; e = handle.readSync()) {
+      if (++budget.entries > LIMITS.walkEntries) {
+        throw guardError('LCG_INPUT_UNREADABLE', dir, `more than ${LIMITS.walkEntries} directory entries to walk`);
+      }
+      entries.push(e);
+    }
+  } catch (e) {
+    throw e instanceof GuardError ? e : unreadable(dir, e);
+  } finally {
+    handle.closeSync();
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    if (++budget.entries > LIMITS.walkEntries) {
-      throw guardError('LCG_INPUT_UNREADABLE', dir, `more than ${LIMITS.walkEntries} directory entries to walk`);
-    }
     const full = join(dir, e.name);
     let isDir = e.isDirectory();
     let isFile = e.isFile();
@@ -348,10 +367,10 @@ export function runBounds(reader: string): { documents(file: ManifestText): void
   return {
     documents(file) {
       documents += file.slices.length;
-      if (documents > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', file.path, `goes past the ${LIMITS.documents} YAML documents ${reader} reads in one run`);
+      if (documents > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', displayPath(file.path), `goes past the ${LIMITS.documents} YAML documents ${reader} reads in one run`);
     },
     object(file) {
-      if (++objects > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', file.path, `goes past the ${LIMITS.documents} objects ${reader} reads in one run`);
+      if (++objects > LIMITS.documents) throw guardError('LCG_INPUT_TOO_LARGE', displayPath(file.path), `goes past the ${LIMITS.documents} objects ${reader} reads in one run`);
     },
   };
 }

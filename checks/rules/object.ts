@@ -181,26 +181,18 @@ export function pointerPath(ptr: string): Array<string | number> {
  */
 export function parseGoDuration(v: unknown): number | undefined {
   if (typeof v !== 'string' || v.length === 0) return undefined;
-  // Pure over the text, and asked again for every anchor of every issuer of a setup (lint over a
-  // large input): remember the answers, boundedly.
-  if (durations.has(v)) return durations.get(v);
-  const ms = parseGoDurationText(v);
-  if (durations.size >= 1024) durations.clear();
-  durations.set(v, ms);
-  return ms;
+  return parseGoDurationText(v);
 }
-const durations = new Map<string, number | undefined>();
 const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 function parseGoDurationText(v: string): number | undefined {
-  const unit = DURATION_UNITS;
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
   let m: RegExpExecArray | null;
   re.lastIndex = 0;
   while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * (unit[m[2] as string] as number);
+    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
     pos = re.lastIndex;
   }
   if (pos !== v.length) return v === '0' ? 0 : undefined;

@@ -145,3 +145,20 @@ t.test('reading names the flag in every refusal, and bounds a run across its fil
   for (let i = 0; i < LIMITS.documents; i++) objects.object(file);
   t.throws(() => objects.object(file), { code: 'LCG_INPUT_TOO_LARGE', message: 'o.yaml: goes past the 100000 objects lint reads in one run' });
 });
+
+t.test('a file named twice, or named and inside a directory named, is read once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lcg-once-'));
+  writeFileSync(join(dir, 'a.yaml'), 'kind: A\n');
+  writeFileSync(join(dir, 'b.yaml'), 'kind: B\n');
+  symlinkSync(join(dir, 'a.yaml'), join(dir, 'link.yaml'));
+  t.same(expandPaths(['a.yaml', 'a.yaml', './a.yaml', 'link.yaml'], dir), ['a.yaml']);
+  t.same(expandPaths(['a.yaml', '.'], dir), ['a.yaml', 'b.yaml'], 'the walk skips what was named');
+  t.same(expandPaths(['-', '-'], dir), ['-', '-'], 'standard input is no file to compare');
+});
+
+t.test('a run past its document bound names the file as every other message does', async (t) => {
+  const bounds = runBounds('lint');
+  const many = decodeManifest('-', Array.from({ length: LIMITS.documents }, (_, i) => `kind: A${i}\n`).join('---\n'));
+  bounds.documents(many);
+  t.throws(() => bounds.documents(decodeManifest('-', 'kind: B\n')), { code: 'LCG_INPUT_TOO_LARGE', message: /^<stdin>: goes past/ });
+});
