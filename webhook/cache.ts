@@ -103,7 +103,6 @@ interface Slim {
 
 type Store = K8s.ListWatch<K8s.KubernetesObject>;
 
-
 function describe(e: unknown): string {
   const status = statusOf(e);
   if (status !== undefined) {

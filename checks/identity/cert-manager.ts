@@ -116,7 +116,7 @@ export const CERT_MANAGER_CHECKS: ReadonlyArray<CheckDef<IdentityState>> = [
       if (issuer.length === 0) problems.push(`no Certificate named ${st.snap.config.issuerName} (cert-manager does not manage the identity issuer)`);
       for (const o of issuer) {
         if (namespaceOf(o) !== undefined && namespaceOf(o) !== st.snap.config.linkerdNamespace) {
-          problems.push(`Certificate ${namespaceOf(o)}/${nameOf(o) ?? ''} is not in the Linkerd namespace ${st.snap.config.linkerdNamespace}: Linkerd never reads its Secret`);
+          problems.push(`${certificateId(o)} is not in the Linkerd namespace ${st.snap.config.linkerdNamespace}: Linkerd never reads its Secret`);
         }
       }
       problems.push(...all.flatMap((o) => describeNotTrue('Certificate', o, 'Ready') ?? []));

@@ -36,7 +36,7 @@ export function effectiveAlgorithm(o: K8sObject): { value: string; explicit: boo
 }
 
 /** A legacy `keyAlgorithm` (`rsa`, `ecdsa`, lower case) as v1's `privateKey.algorithm` spells it. */
-export function v1KeyAlgorithm(legacy: string): string {
+function v1KeyAlgorithm(legacy: string): string {
   const v1 = ({ ecdsa: 'ECDSA', rsa: 'RSA', ed25519: 'Ed25519' } as Record<string, string>)[legacy.toLowerCase()];
   return v1 ?? legacy;
 }

@@ -11,7 +11,6 @@ import { mergeOps } from './patch.js';
 export { roleOf } from './scope.js';
 export { applyPatch } from './patch.js';
 
-
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
   const related = options.related ?? NO_RELATED;
   const complete = options.complete === true;

@@ -44,7 +44,7 @@ export function roleOf(object: K8sObject, config: Config, related: readonly K8sO
   }
   if (isIssuer(object) || isClusterIssuer(object)) {
     // Linkerd's by relation only: the issuerRef of one of its Certificates names it
-    return relations(related, config).certificates.some((c) => signingIssuer(c, [object]) !== undefined) ? 'signing-issuer' : null;
+    return nameOf(object) !== undefined && relations(related, config).signers.has(signerKey(object)) ? 'signing-issuer' : null;
   }
   if (isNamespace(object) && nameOf(object) === config.linkerdNamespace) return 'control-plane-namespace';
   return null;
@@ -79,8 +79,26 @@ interface Relations {
   anchorSecrets: SecretRef[];
   /** names of the Secrets Linkerd's CA material lives in: configured names and what its Certificates write */
   linkerdSecrets: Set<string>;
-  /** Linkerd's Certificates: identity issuers and trust anchors, by their own fields or as the writer of an anchor Secret */
-  certificates: K8sObject[];
+  /**
+   * What the issuerRefs of Linkerd's Certificates (identity issuers and trust anchors, by their own
+   * fields or as the writer of an anchor Secret) name, as signerKey spells a (Cluster)Issuer
+   */
+  signers: Set<string>;
+}
+
+/** A (Cluster)Issuer's key in Relations.signers; an Issuer with no namespace stands in any (as signingIssuer). */
+function signerKey(issuer: K8sObject): string {
+  return isClusterIssuer(issuer) ? `ClusterIssuer/${nameOf(issuer) ?? ''}` : `Issuer/${namespaceOf(issuer) ?? '*'}/${nameOf(issuer) ?? ''}`;
+}
+
+/** The keys of the (Cluster)Issuers that signingIssuer would find for `cert`. */
+function signerKeysOf(cert: K8sObject): string[] {
+  if (!refersToCertManager(cert)) return [];
+  const name = str(at(cert, 'spec', 'issuerRef', 'name'));
+  if (name === undefined) return [];
+  if ((str(at(cert, 'spec', 'issuerRef', 'kind')) ?? 'Issuer') === 'ClusterIssuer') return [`ClusterIssuer/${name}`];
+  const ns = namespaceOf(cert);
+  return ns === undefined ? [`Issuer/*/${name}`] : [`Issuer/${ns}/${name}`, `Issuer/*/${name}`];
 }
 
 const relationCache = new WeakMap<readonly K8sObject[], { config: Config; relations: Relations }>();
@@ -89,19 +107,25 @@ const relationCache = new WeakMap<readonly K8sObject[], { config: Config; relati
 function relations(related: readonly K8sObject[], config: Config): Relations {
   const hit = relationCache.get(related);
   if (hit && hit.config === config) return hit.relations;
-  const out: Relations = { anchorSecrets: [], linkerdSecrets: new Set([config.issuerName, ...config.anchorNames]), certificates: [] };
-  const issuers = related.filter((o) => isIssuer(o) || isClusterIssuer(o));
+  const out: Relations = { anchorSecrets: [], linkerdSecrets: new Set([config.issuerName, ...config.anchorNames]), signers: new Set() };
+  const issuersByName = new Map<string | undefined, K8sObject[]>();
+  for (const o of related) {
+    if (!isIssuer(o) && !isClusterIssuer(o)) continue;
+    const list = issuersByName.get(nameOf(o));
+    if (list) list.push(o);
+    else issuersByName.set(nameOf(o), [o]);
+  }
   const certificates = related.filter(isCertificate);
   for (const cert of certificates) {
     if (certificateRole(cert, config) !== 'identity-issuer') continue;
-    const signer = signingIssuer(cert, issuers);
+    const signer = signingIssuer(cert, issuersByName.get(str(at(cert, 'spec', 'issuerRef', 'name'))) ?? []);
     const caSecret = signer ? str(at(signer, 'spec', 'ca', 'secretName')) : undefined;
     if (signer === undefined || caSecret === undefined) continue;
     out.anchorSecrets.push({ name: caSecret, namespace: caSecretNamespace(signer, cert, config) });
   }
   for (const cert of certificates) {
     if (certificateRole(cert, config) === null && !writesAnchorSecret(cert, out)) continue;
-    out.certificates.push(cert);
+    for (const key of signerKeysOf(cert)) out.signers.add(key);
     const secret = str(at(cert, 'spec', 'secretName'));
     if (secret !== undefined) out.linkerdSecrets.add(secret);
   }

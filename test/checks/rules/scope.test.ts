@@ -79,4 +79,7 @@ t.test('an Issuer or ClusterIssuer is Linkerd\'s when one of its Certificates na
   t.equal(roleOf(ci('mesh-ca'), config), null, 'alone, nothing says it is Linkerd\'s');
   const external = cert({ name: 'linkerd-identity-issuer', namespace: 'linkerd' }, { issuerRef: { group: 'awspca.cert-manager.io', kind: 'ClusterIssuer', name: 'mesh-ca' } });
   t.equal(roleOf(ci('mesh-ca'), config, [external]), null, 'an external issuer of the same name is not that ClusterIssuer');
+  const unplaced = cert({ name: 'linkerd-trust-anchor' }, { secretName: 'linkerd-trust-anchor', issuerRef: { kind: 'Issuer', name: 'root' } });
+  t.equal(roleOf(iss('root'), config, [unplaced]), 'signing-issuer', 'neither placed: the same namespace, whatever kubectl -n says');
+  t.equal(roleOf(iss('root', 'cert-manager'), config, [unplaced]), null, 'an Issuer in a namespace does not serve a Certificate that has none');
 });
