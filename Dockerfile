@@ -25,13 +25,13 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /src/dist/checks ./dist/checks
-COPY --from=build /src/dist/webhook ./dist/webhook
+# the CLI bundle (npm run build): its chunks, and the packages it leaves to node_modules
+COPY --from=build /src/dist/bin ./dist/bin
 # package.json: "type": "module" for the compiled ESM, and the version `--version` prints.
 COPY package.json ./
 # Numeric uid/gid so runAsNonRoot can verify it; matches the chart's podSecurityContext.
 USER 65532:65532
 # 8443: webhook HTTPS (serve --listen); 9090: metrics (serve --metrics-listen).
 EXPOSE 8443 9090
-ENTRYPOINT ["node", "dist/checks/cli/main.js"]
+ENTRYPOINT ["node", "dist/bin/main.js"]
 CMD ["--help"]

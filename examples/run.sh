@@ -4,7 +4,7 @@
 #  2. generate a fresh healthy identity setup (keys made now, nothing committed) and check it.
 set -u
 cd "$(dirname "$0")/.."
-cli="node dist/checks/cli/main.js"
+cli="node dist/bin/main.js"
 status=0
 
 echo "== lint examples/manifests/healthy"

@@ -127,7 +127,7 @@ class KindInformer {
   private readonly apiVersion: string;
 
   constructor(
-    private readonly k8s: typeof K8s,
+    private readonly k8s: Connection['k8s'],
     private readonly conn: Connection,
     readonly def: CachedKind,
     private readonly o: Required<Omit<CacheOptions, 'logger'>> & { logger: Logger },
@@ -323,7 +323,7 @@ export class InformerCache implements ClusterView {
   private generation = 0;
   private built: { generation: number; objects: readonly K8sObject[] } | undefined;
 
-  constructor(k8s: typeof K8s, conn: Connection, config: Config, options: CacheOptions) {
+  constructor(k8s: Connection['k8s'], conn: Connection, config: Config, options: CacheOptions) {
     const o = { ...CACHE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<CacheOptions>;
     this.kinds = cachedKinds(config).map((def) => new KindInformer(k8s, conn, def, o, () => this.generation++));
   }

@@ -11,7 +11,17 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  for (const stream of [process.stdout, process.stderr]) if (!stream.listeners('error').includes(ignoreClosedReader)) stream.on('error', ignoreClosedReader);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/**
+ * A reader that goes away early (`lint -o json | head`) makes the next write fail with EPIPE; Node
+ * would throw that as an unhandled stream error, with a stack trace. What is left to print is not
+ * wanted: the run finishes and exits with its own status. Any other write error still surfaces.
+ */
+function ignoreClosedReader(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
 }
 
 /** All of stdin's bytes (for `-` inputs), refused past LIMITS.inputBytes. */

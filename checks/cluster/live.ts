@@ -82,7 +82,7 @@ export type ConnectOptions = Pick<LiveOptions, 'kubeconfig' | 'context' | 'apiAd
 };
 
 export interface Connection {
-  k8s: typeof import('@kubernetes/client-node');
+  k8s: typeof import('./kube.js');
   configuration: import('@kubernetes/client-node').Configuration;
   server: string;
   /** the context's name */
@@ -96,7 +96,7 @@ export interface Connection {
  * over our transport (impersonation, bounded retries and bodies). The client is imported lazily.
  */
 export async function connect(opts: ConnectOptions): Promise<Connection> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await import('./kube.js');
   const kc = new k8s.KubeConfig();
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);

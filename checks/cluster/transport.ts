@@ -137,7 +137,7 @@ function backoff(attempt: number): number {
 }
 
 /** client-node's PromiseHttpLibrary over sendWithRetry. */
-export function httpLibrary(k8s: typeof K8s, opts: TransportOptions): K8s.HttpLibrary {
+export function httpLibrary(k8s: Pick<typeof import('./kube.js'), 'wrapHttpLibrary' | 'ResponseContext'>, opts: TransportOptions): K8s.HttpLibrary {
   return k8s.wrapHttpLibrary({
     async send(req) {
       const what = `${req.getHttpMethod().toString()} ${new URL(req.getUrl()).pathname}`;

@@ -19,7 +19,7 @@ import { issue, keyPem, makeKeyPair, makeLinkerdChain, selfSigned, type TestCert
 import { goal } from './goals.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '../../checks/cli/main.js');
+const main = join(here, '../../bin/main.js');
 const RUNS = 15;
 
 function median(xs: number[]): number {

@@ -7,7 +7,7 @@
  *   npm run bench -- fuzz           20,000 requests (part of the benchmarks)
  *   npm run fuzz                    110,000 requests, the size of the original outside probe
  *   node dist/test/bench/fuzz.bench.js --count N --seed S --concurrency C
- *   LCG_BENCH_CLI=<other build's dist/checks/cli/main.js>   the same run against another build
+ *   LCG_BENCH_CLI=<other build's dist/bin/main.js>   the same run against another build
  *
  * Exits 1 when an invariant is broken (a 5xx, an unappliable patch, an unbounded answer, a server
  * that died); the RSS goal is reported PASS/FAIL like the other benchmarks.
@@ -26,8 +26,8 @@ import { goal } from './goals.js';
 
 const GOAL_RSS_MB = 150;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-// LCG_BENCH_CLI=/path/to/other/dist/checks/cli/main.js measures another build the same way
-const cli = process.env.LCG_BENCH_CLI ?? join(root, 'dist', 'checks', 'cli', 'main.js');
+// LCG_BENCH_CLI=/path/to/other/dist/bin/main.js measures another build the same way
+const cli = process.env.LCG_BENCH_CLI ?? join(root, 'dist', 'bin', 'main.js');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

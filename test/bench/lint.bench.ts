@@ -15,7 +15,7 @@ import { toJsonDocument } from '../../checks/lint/format.js';
 import { goal } from './goals.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'dist', 'checks', 'cli', 'main.js');
+const cli = join(root, 'dist', 'bin', 'main.js');
 const DOCS = 5000;
 
 // A realistic mix: seed 001's setup (9 documents) plus broken variants, repeated.

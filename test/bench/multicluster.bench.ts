@@ -29,7 +29,7 @@ async function timeInProcess(args: string[]): Promise<number> {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '../../checks/cli/main.js');
+const main = join(here, '../../bin/main.js');
 const RUNS = 11;
 const NAMES = ['east', 'west', 'south'] as const;
 

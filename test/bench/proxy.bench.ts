@@ -21,7 +21,7 @@ import { makeLinkerdChain, issue, makeKeyPair, selfSigned } from '../helpers/pki
 import { goal, goalSkipped } from './goals.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '../../checks/cli/main.js');
+const main = join(here, '../../bin/main.js');
 const PODS = 15_000;
 const NAMESPACES = 30;
 const STALE = 7;

@@ -26,7 +26,8 @@ const run = promisify(execFile);
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export { CRD_DIR, CRD_MISSING, toolsDir };
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'linkerd-cert-guard');
-export const CLI_MAIN = join(REPO_ROOT, 'dist', 'checks', 'cli', 'main.js');
+/** The CLI as it ships: the bundle `npm run build` writes (package.json `bin`). */
+export const CLI_MAIN = join(REPO_ROOT, 'dist', 'bin', 'main.js');
 
 // ---------------------------------------------------------------------------------------------
 // Tools

@@ -3,7 +3,7 @@
  * `kubectl get -o yaml`-style files, for the README quick start and for tests:
  *
  *   node dist/test/helpers/example-setup.js /tmp/lcg-example
- *   node dist/checks/cli/main.js check --from /tmp/lcg-example
+ *   node dist/bin/main.js check --from /tmp/lcg-example
  *
  * Files: namespace.yaml, issuer-secret.yaml (kubernetes.io/tls: ca.crt, tls.crt, tls.key),
  * trust-roots.yaml (ConfigMap linkerd-identity-trust-roots), linkerd-config.yaml, anchor-secret.yaml
@@ -94,7 +94,7 @@ if ((process.argv[1] ?? '').endsWith('example-setup.js')) {
     process.exitCode = 2;
   } else {
     writeExampleSetup(dir).then(
-      (files) => process.stdout.write(`wrote a healthy example setup (fresh keys) to ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}\ncheck it: node dist/checks/cli/main.js check --from ${dir}\n`),
+      (files) => process.stdout.write(`wrote a healthy example setup (fresh keys) to ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}\ncheck it: node dist/bin/main.js check --from ${dir}\n`),
       (e: unknown) => {
         process.stderr.write(`example-setup: ${e instanceof Error ? e.message : String(e)}\n`);
         process.exitCode = 2;

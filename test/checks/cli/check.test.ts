@@ -139,8 +139,8 @@ t.test('--from an example setup; bad input exits 2 with one line', async (t) => 
 });
 
 t.test('the built CLI as a subprocess: exit codes', async (t) => {
-  const main = join(root, 'dist/checks/cli/main.js');
-  t.ok(existsSync(main), 'dist/checks/cli/main.js is built (npx tsc -p .)');
+  const main = join(root, 'dist/bin/main.js');
+  t.ok(existsSync(main), 'dist/bin/main.js, the shipped bundle, is built (npm run build)');
   if (!existsSync(main)) return;
   const exec = (args: string[]) => spawnSync(process.execPath, [main, 'check', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   t.equal(exec([...pem('valid'), ...NOW]).status, 0);

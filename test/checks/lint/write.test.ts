@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../../checks/lint/write.js';
 import { runInProcess } from '../../helpers/cli.js';
 
-const CLI = join(process.cwd(), 'dist/checks/cli/main.js');
+const CLI = join(process.cwd(), 'dist/bin/main.js');
 
 /** A trust anchor without rotationPolicy: --fix adds one line to every document. */
 function anchors(n: number): string {
