@@ -12,15 +12,30 @@ export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info',
 export const REDACTED_PATHS = ['object', 'oldObject', 'body', 'patch', 'key', 'request.object', 'request.oldObject', 'req.body', 'err.object'];
 
 /**
- * A logger writing one JSON line per event. The process's own stdout is written through
- * pino's SonicBoom straight to fd 1, asynchronously: lines written while a write is in
- * flight go out together, which on a pipe (a container's stdout) halves the cost of a line
- * (measured), and the lines of one event-loop turn are one write (TickBatch). pino flushes it
- * when the process exits; `serve` also flushes after draining.
- * Any other stream (tests) is written as is.
+ * What the process's own stdout buffers before one write, and how long a line may wait there. Under
+ * load every admission logs a line; a write per line (even one per event-loop turn) was most of the
+ * cost of logging, measured by test/bench/webhook.bench.ts. A quiet webhook's lines go out within
+ * LOG_FLUSH_MS.
+ */
+export const LOG_BATCH_BYTES = 8 * 1024;
+export const LOG_FLUSH_MS = 250;
+/**
+ * Past this much unwritten output (stdout not read: a stalled log collector) lines are dropped
+ * rather than held: memory stays bounded, and the webhook never blocks on its logs.
+ */
+export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A logger writing one JSON line per event. The process's own stdout is written through pino's
+ * SonicBoom straight to fd 1, asynchronously, in batches of LOG_BATCH_BYTES (or every LOG_FLUSH_MS),
+ * bounded by LOG_BUFFER_MAX_BYTES. pino flushes it synchronously when the process exits; `serve` also
+ * flushes after draining. Any other stream (tests) is written as is.
  */
 export function createLogger(level: LevelWithSilent, destination: NodeJS.WritableStream): Logger {
-  const target = destination === process.stdout ? new TickBatch(pino.destination({ dest: 1, sync: false })) : destination;
+  const target =
+    destination === process.stdout
+      ? pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS, maxLength: LOG_BUFFER_MAX_BYTES })
+      : destination;
   return pino(
     {
       name: 'linkerd-cert-guard',
@@ -31,63 +46,6 @@ export function createLogger(level: LevelWithSilent, destination: NodeJS.Writabl
     },
     target,
   );
-}
-
-interface Boom {
-  write(s: string): boolean;
-  flush(cb?: (err?: Error) => void): void;
-  flushSync(): void;
-}
-
-/**
- * The lines logged in one turn of the event loop, handed to SonicBoom as one write at the end of the
- * turn (setImmediate): under load every admission logs a line, and one write per line was most of
- * the cost of logging (the webhook bench: about 60 of 150 µs of server CPU per request with info
- * logs). A line waits at most until the current turn ends; flush() and process exit write what is
- * pending first.
- */
-export class TickBatch {
-  private pending: string[] = [];
-  private scheduled = false;
-
-  constructor(private readonly boom: Boom) {
-    process.once('exit', () => {
-      if (this.pending.length === 0) return;
-      this.drain();
-      try {
-        this.boom.flushSync();
-      } catch {
-        // stdout already gone: nothing more can be written
-      }
-    });
-  }
-
-  write(line: string): boolean {
-    this.pending.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
-    }
-    return true;
-  }
-
-  private readonly drain = (): void => {
-    this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-    this.pending = [];
-    this.boom.write(text);
-  };
-
-  flush(cb?: (err?: Error) => void): void {
-    this.drain();
-    this.boom.flush(cb);
-  }
-
-  flushSync(): void {
-    this.drain();
-    this.boom.flushSync();
-  }
 }
 
 /** Resolve once every line logged so far has been handed to the operating system. */

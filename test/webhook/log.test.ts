@@ -44,3 +44,24 @@ t.test('flushLogger resolves once written lines have been handed on', async (t) 
   await flushLogger(log);
   t.match(c.lines(), [{ msg: 'before flush' }]);
 });
+
+t.test('stdout that nobody reads (a stalled log collector) costs bounded memory: lines past the bound are dropped', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const { join } = await import('node:path');
+  const mod = pathToFileURL(join(process.cwd(), 'dist/webhook/log.js')).href;
+  // 200,000 lines of about 300 bytes (60 MB) to a pipe this test never reads (64 KiB fill it).
+  const script = `const { createLogger, LOG_BUFFER_MAX_BYTES } = await import(${JSON.stringify(mod)});
+const log = createLogger('info', process.stdout);
+const name = 'x'.repeat(200);
+for (let i = 0; i < 200000; i++) { log.info({ uid: 'u' + i, name }, 'admission'); if (i % 1000 === 0) await new Promise((r) => setImmediate(r)); }
+globalThis.gc?.();
+process.stderr.write(JSON.stringify({ heapMb: process.memoryUsage().heapUsed / 1048576, boundMb: LOG_BUFFER_MAX_BYTES / 1048576 }));
+process.kill(process.pid, 'SIGKILL');`;
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  const r = JSON.parse(err) as { heapMb: number; boundMb: number };
+  t.ok(r.heapMb < r.boundMb + 24, `heap ${r.heapMb.toFixed(1)} MB after 60 MB of unread lines (bound ${r.boundMb} MB)`);
+});
