@@ -3,7 +3,7 @@
  * severity overrides and repair permissions. Pure: same input, same judgement.
  */
 import type { Config } from '../config.js';
-import type { Finding, JudgeOptions, Judgement, K8sObject, PatchOp } from './types.js';
+import type { Finding, JudgeOptions, Judgement, K8sObject, PatchOp, Role, RuleDefinition } from './types.js';
 import { RULES } from './catalogue.js';
 import { NO_RELATED, roleOf } from './scope.js';
 import { mergeOps } from './patch.js';
@@ -11,14 +11,17 @@ import { mergeOps } from './patch.js';
 export { roleOf } from './scope.js';
 export { applyPatch } from './patch.js';
 
+/** The rules of each role, in catalogue order: judging an object walks only its own. */
+const RULES_BY_ROLE = new Map<Role, RuleDefinition[]>();
+for (const rule of RULES) for (const role of rule.appliesTo) RULES_BY_ROLE.set(role, [...(RULES_BY_ROLE.get(role) ?? []), rule]);
+
 export function judge(object: K8sObject, config: Config, options: JudgeOptions): Judgement {
   const related = options.related ?? NO_RELATED;
   const complete = options.complete === true;
   const role = roleOf(object, config, related);
   if (role === null) return { role, findings: [] };
   const findings: Finding[] = [];
-  for (const rule of RULES) {
-    if (!rule.appliesTo.includes(role)) continue;
+  for (const rule of RULES_BY_ROLE.get(role) ?? []) {
     if (rule.lintOnly && !options.lint) continue;
     const override = config.rules[rule.id];
     if (override?.severity === 'off') continue;

@@ -172,7 +172,7 @@ export function pointer(path: Array<string | number>): string {
  */
 export function pointerPath(ptr: string): Array<string | number> {
   if (ptr === '') return [];
-  return ptr.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : fjp.unescapePathComponent(s)));
+  return ptr.slice(1).split('/').map((s) => (/^\d+$/.test(s) ? Number(s) : s.includes('~') ? fjp.unescapePathComponent(s) : s));
 }
 
 /**

@@ -162,3 +162,14 @@ t.test('a run past its document bound names the file as every other message does
   bounds.documents(many);
   t.throws(() => bounds.documents(decodeManifest('-', 'kind: B\n')), { code: 'LCG_INPUT_TOO_LARGE', message: /^<stdin>: goes past/ });
 });
+
+t.test('depth reached through an alias is still refused; documents without one are not walked again', async (t) => {
+  const open = (n: number) => '['.repeat(n);
+  const close = (n: number) => ']'.repeat(n);
+  // 60 levels under the anchor, placed 60 levels deep: each part passes js-yaml's maxDepth, the whole is 120
+  const deep = `a: &x ${open(60)}1${close(60)}\nb: ${open(60)}*x${close(60)}\n`;
+  t.throws(() => decodeManifest('alias-deep.yaml', deep), { code: 'LCG_INPUT_TOO_LARGE', message: /^alias-deep\.yaml:1: document 0 is nested deeper than 100 levels$/ });
+  // the same shape written out is refused by the parser itself
+  t.throws(() => decodeManifest('deep.yaml', `b: ${open(120)}1${close(120)}\n`), { code: 'LCG_YAML_SYNTAX' });
+  t.same(decodeManifest('star.yaml', 'dnsNames: ["*.example.com"]\n').values, [{ dnsNames: ['*.example.com'] }], 'a * in a string is only a reason to walk');
+});
