@@ -3,6 +3,7 @@
  * place so the CLI, the webhook and the README agree. Anything past a bound is refused with one
  * line naming the bound: exit 2 from the CLI, 4xx from the webhook.
  */
+import { guardError, type GuardError } from './errors.js';
 
 export const LIMITS = Object.freeze({
   /** bytes read from one file or from stdin (a Kubernetes object is at most 1.5 MiB in etcd) */
@@ -18,6 +19,11 @@ export const LIMITS = Object.freeze({
   /** characters of a field value quoted back in a message */
   quotedChars: 64,
 });
+
+/** An input (a file, stdin) past LIMITS.inputBytes. */
+export function tooLarge(display: string): GuardError {
+  return guardError('LCG_INPUT_UNREADABLE', display, `larger than ${LIMITS.inputBytes / (1024 * 1024)} MiB`);
+}
 
 /** What a YAML reader adds to a size violation: aliases are what usually makes a small file huge. */
 export const ALIAS_HINT = ' once its YAML aliases are expanded';

@@ -9,7 +9,7 @@ import { join, relative, sep } from 'node:path';
 import * as jsYaml from 'js-yaml';
 import { CORE_SCHEMA, load as loadYaml, type Type } from 'js-yaml';
 import { GuardError, guardError } from './errors.js';
-import { ALIAS_HINT, boundsViolation, LIMITS } from './limits.js';
+import { ALIAS_HINT, boundsViolation, LIMITS, tooLarge } from './limits.js';
 import { isRecord } from './rules/object.js';
 
 /** How a file's bytes became `text`, so a rewrite gives back the same kind of bytes. */
@@ -181,9 +181,6 @@ function readsNothing(fd: number): boolean {
   }
 }
 
-export function tooLarge(display: string): GuardError {
-  return guardError('LCG_INPUT_UNREADABLE', display, `larger than ${LIMITS.inputBytes / (1024 * 1024)} MiB`);
-}
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, loadConfigFile, resolveConfig, type Config } from '../config.js';
-import { guardError, isGuardError, USAGE_EXIT_CODE } from '../errors.js';
+import { guardError } from '../errors.js';
 import type { CliIO } from './io.js';
 
 /** Keys given by a flag of their own on every command (the others: `--rule`, and serve's `--mode`). */
@@ -126,14 +126,3 @@ export function parseCommand(cmd: Command, argv: string[]): number | undefined {
   }
 }
 
-/** The one place a command's failure becomes a one-line message and exit code 2. */
-export function reportFailure(e: unknown, io: CliIO): number {
-  if (isGuardError(e)) {
-    io.stderr.write(`linkerd-cert-guard: ${e.message.split('\n')[0]}\n`);
-    return USAGE_EXIT_CODE;
-  }
-  const msg = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`linkerd-cert-guard: internal error: ${msg.split('\n')[0]}\n`);
-  if (io.env.LCG_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + '\n');
-  return 2;
-}

@@ -1,6 +1,6 @@
 /** The terminal edge: where commands write, so tests can run them in-process. */
-import { LIMITS } from '../limits.js';
-import { tooLarge } from '../manifests.js';
+import { isGuardError, USAGE_EXIT_CODE } from '../errors.js';
+import { LIMITS, tooLarge } from '../limits.js';
 
 export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -43,3 +43,15 @@ export async function readStdin(io: Pick<CliIO, 'stdin'>): Promise<Buffer> {
 
 /** A command module: parses its own argv (after the subcommand name) and returns the exit code. */
 export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;
+
+/** The one place a command's failure becomes a one-line message and exit code 2. */
+export function reportFailure(e: unknown, io: CliIO): number {
+  if (isGuardError(e)) {
+    io.stderr.write(`linkerd-cert-guard: ${e.message.split('\n')[0]}\n`);
+    return USAGE_EXIT_CODE;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`linkerd-cert-guard: internal error: ${msg.split('\n')[0]}\n`);
+  if (io.env.LCG_DEBUG && e instanceof Error && e.stack) io.stderr.write(e.stack + '\n');
+  return 2;
+}

@@ -4,8 +4,7 @@
  * Subcommands are imported lazily (as tap's CLI does) so `lint` and `check` on files
  * never pay for loading express or @kubernetes/client-node.
  */
-import { processIO, type CliIO, type CommandRunner } from './io.js';
-import { reportFailure } from './common.js';
+import { processIO, reportFailure, type CliIO, type CommandRunner } from './io.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   lint: () => import('./lint.js'),

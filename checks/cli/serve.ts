@@ -12,8 +12,8 @@ import { startWebhookServer, type HostPort } from '../../webhook/server.js';
 import { CACHE_DEFAULTS, startInformerCache } from '../../webhook/cache.js';
 import { connect } from '../cluster/live.js';
 import type { TlsSource } from '../../webhook/tls.js';
-import { addCommonOptions, parseCommand, configFromFlags, newCommand, reportFailure, type CommonFlags } from './common.js';
-import type { CommandRunner } from './io.js';
+import { addCommonOptions, parseCommand, configFromFlags, newCommand, type CommonFlags } from './common.js';
+import { reportFailure, type CommandRunner } from './io.js';
 
 interface ServeFlags extends CommonFlags {
   listen: string;
