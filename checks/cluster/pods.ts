@@ -176,7 +176,9 @@ class Reader {
   constructor(readonly r: BinaryReader, readonly end: number) {}
 
   static of(buf: Uint8Array): Reader {
-    return new Reader(new BinaryReader(buf, utf8), buf.length);
+    // a plain Uint8Array view: the views taken of it are then plain too, cheaper than a Buffer's
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return new Reader(new BinaryReader(bytes, utf8), bytes.length);
   }
 
   more(): boolean {
@@ -211,8 +213,15 @@ class Reader {
     return new Reader(this.r, end);
   }
 
+  /** Most of a pod is skipped: a length-delimited field is stepped over without taking a view of it. */
   skip(wire: WireType): void {
-    this.r.skip(wire);
+    if (wire !== WireType.LengthDelimited) {
+      this.r.skip(wire);
+      return;
+    }
+    const len = this.r.uint32();
+    this.r.pos += len;
+    if (this.r.pos > this.r.len) throw new PodListDecodeError('truncated protobuf field');
   }
 }
 

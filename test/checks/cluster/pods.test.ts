@@ -152,6 +152,9 @@ t.test('a malformed page is an error, never a partial list', async (t) => {
   // a pod's metadata claiming more bytes than the pod has, though the page has them: never read into the next pod
   const overrun = [...bytes(2, [...key(1, 2), ...varint(40), ...str(1, 'x')]), ...bytes(2, podProto(pods[0]!))];
   t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(2, overrun)])), { name: 'PodListDecodeError', message: /truncated/ }, 'a nested message past its parent');
+  // a field the reader steps over, claiming more bytes than the page holds
+  t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(2, [...key(15, 2), ...varint(1000), 1, 2, 3])])), { name: 'PodListDecodeError', message: /truncated/ }, 'a skipped field past the page');
+  t.throws(() => decodeProtobufPodList(Buffer.from([0x6b, 0x38, 0x73, 0x00, ...bytes(2, [...bytes(2, [...key(15, 2), ...varint(5), 1]), ...bytes(2, podProto(pods[0]!))])])), { name: 'PodListDecodeError', message: /truncated/ }, 'a skipped field past its pod');
   t.throws(() => decodePodListPage(Buffer.from('{"items":'), 'application/json'), { name: 'PodListDecodeError' });
   t.throws(() => decodePodListPage(Buffer.from('{"items":{}}'), 'application/json'), { name: 'PodListDecodeError' });
 });
