@@ -15,7 +15,8 @@
  * that listed once keeps its last view meanwhile.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { apiMessage, statusOf, type Connection } from '../checks/cluster/live.js';
+import { apiMessage, requestJson, statusOf, type Connection } from '../checks/cluster/live.js';
+import { ListWatch, Watch } from '../checks/cluster/kube.js';
 import { isRecord } from '../checks/rules/object.js';
 import type { Config } from '../checks/config.js';
 import type { K8sObject } from '../checks/rules/types.js';
@@ -125,9 +126,10 @@ class KindInformer {
   private stopped = false;
   private truncationLogged = false;
   private readonly apiVersion: string;
+  private readonly path: string;
+  private readonly fieldSelector: string | undefined;
 
   constructor(
-    private readonly k8s: Connection['k8s'],
     private readonly conn: Connection,
     readonly def: CachedKind,
     private readonly o: Required<Omit<CacheOptions, 'logger'>> & { logger: Logger },
@@ -135,9 +137,9 @@ class KindInformer {
   ) {
     this.resource = def.group === '' ? def.plural : `${def.plural}.${def.group}`;
     this.apiVersion = def.group === '' ? def.version : `${def.group}/${def.version}`;
-    const path = def.group === '' ? `/api/${def.version}/${def.plural}` : `/apis/${def.group}/${def.version}/${def.plural}`;
-    const fieldSelector = def.name === undefined ? undefined : `metadata.name=${def.name}`;
-    this.store = new k8s.ListWatch(path, this.watcher(), () => this.list(), false, undefined, fieldSelector);
+    this.path = def.group === '' ? `/api/${def.version}/${def.plural}` : `/apis/${def.group}/${def.version}/${def.plural}`;
+    this.fieldSelector = def.name === undefined ? undefined : `metadata.name=${def.name}`;
+    this.store = new ListWatch(this.path, this.watcher(), () => this.list(), false, undefined, this.fieldSelector);
     this.store.on('add', () => {
       this.count++;
       this.changed();
@@ -164,14 +166,8 @@ class KindInformer {
   /** A list with the cap as its page size: the first page is all the cache keeps. */
   private async list(): Promise<K8s.KubernetesListObject<K8s.KubernetesObject>> {
     const max = this.o.maxObjectsPerKind;
-    let raw: { metadata?: { resourceVersion?: string; continue?: string; _continue?: string }; items?: unknown[] };
-    if (this.def.group === '') {
-      const core = new this.k8s.CoreV1Api(this.conn.configuration);
-      raw = (await core.listNamespace({ limit: max, ...(this.def.name ? { fieldSelector: `metadata.name=${this.def.name}` } : {}) })) as typeof raw;
-    } else {
-      const custom = new this.k8s.CustomObjectsApi(this.conn.configuration);
-      raw = (await custom.listClusterCustomObject({ group: this.def.group, version: this.def.version, plural: this.def.plural, limit: max })) as typeof raw;
-    }
+    const answer = await requestJson(this.conn, 'GET', this.path, { query: { limit: String(max), fieldSelector: this.fieldSelector } });
+    const raw = (isRecord(answer) ? answer : {}) as { metadata?: { resourceVersion?: string; continue?: string; _continue?: string }; items?: unknown[] };
     const all = Array.isArray(raw.items) ? raw.items : [];
     const items: Slim[] = [];
     let left = all.length > max || Boolean(raw.metadata?.continue ?? raw.metadata?._continue);
@@ -187,7 +183,7 @@ class KindInformer {
   /** client-node's Watch, asking for bookmarks and a bounded watch, with each event slimmed and bounded. */
   private watcher(): K8s.Watch {
     const self = this;
-    class SlimWatch extends this.k8s.Watch {
+    class SlimWatch extends Watch {
       override async watch(
         path: string,
         query: Record<string, string | number | boolean | undefined>,
@@ -323,9 +319,9 @@ export class InformerCache implements ClusterView {
   private generation = 0;
   private built: { generation: number; objects: readonly K8sObject[] } | undefined;
 
-  constructor(k8s: Connection['k8s'], conn: Connection, config: Config, options: CacheOptions) {
+  constructor(conn: Connection, config: Config, options: CacheOptions) {
     const o = { ...CACHE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<CacheOptions>;
-    this.kinds = cachedKinds(config).map((def) => new KindInformer(k8s, conn, def, o, () => this.generation++));
+    this.kinds = cachedKinds(config).map((def) => new KindInformer(conn, def, o, () => this.generation++));
   }
 
   start(): this {
@@ -370,5 +366,5 @@ export class InformerCache implements ClusterView {
 
 /** The cache over a connection from `connect()`, started: informers list and watch in the background. */
 export function startInformerCache(conn: Connection, config: Config, options: CacheOptions): InformerCache {
-  return new InformerCache(conn.k8s, conn, config, options).start();
+  return new InformerCache(conn, config, options).start();
 }

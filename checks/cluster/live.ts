@@ -8,7 +8,7 @@ import { httpLibrary } from './transport.js';
 import { decodePodListPage, MAX_POD_PAGES, POD_LIST_ACCEPT, POD_PAGE_SIZE } from './pods.js';
 import type { Config } from '../config.js';
 import type { K8sObject } from '../rules/types.js';
-import { namespaceOf } from '../rules/object.js';
+import { isRecord, namespaceOf } from '../rules/object.js';
 
 export interface LiveOptions {
   kubeconfig?: string;
@@ -41,12 +41,6 @@ export function statusOf(e: unknown): number | undefined {
   const x = e as { code?: unknown; statusCode?: unknown } | null;
   const s = typeof x?.code === 'number' ? x.code : x?.statusCode;
   return typeof s === 'number' ? s : undefined;
-}
-
-/** JSON round trip: client-node deserializes times into Date objects; checks read RFC 3339 strings. */
-export function plain(o: unknown, kind: string, apiVersion: string): K8sObject {
-  const v = JSON.parse(JSON.stringify(o)) as K8sObject;
-  return { ...v, kind: (v.kind as string | undefined) ?? kind, apiVersion: (v.apiVersion as string | undefined) ?? apiVersion };
 }
 
 /** The Status message the API server gave with an error (`secrets "x" is forbidden: User ...`), bounded. */
@@ -130,28 +124,73 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   return { k8s, configuration, server, name: opts.context ?? kc.getCurrentContext(), kubeConfig: kc };
 }
 
+export type Method = 'GET' | 'PUT' | 'POST' | 'PATCH';
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  accept?: string;
+  /** sent as JSON (or as `contentType`, e.g. a merge patch) */
+  body?: unknown;
+  contentType?: string;
+}
+
+/**
+ * One request through the connection: client-node's request context (the kubeconfig's
+ * authentication) over our transport. Every live command reads and writes through here rather than
+ * through client-node's generated API clients, whose modules are most of its load time. An HTTP error
+ * throws client-node's ApiException, as those clients do (statusOf and apiMessage read it).
+ */
+export async function request(conn: Pick<Connection, 'k8s' | 'configuration'>, method: Method, path: string, o: RequestOptions = {}): Promise<{ body: Buffer; contentType: string | undefined }> {
+  const { k8s, configuration } = conn;
+  const ctx = configuration.baseServer.makeRequestContext(path, k8s.HttpMethod[method]);
+  for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) ctx.setQueryParam(k, v);
+  ctx.setHeaderParam('Accept', o.accept ?? 'application/json');
+  if (o.body !== undefined) {
+    ctx.setHeaderParam('Content-Type', o.contentType ?? 'application/json');
+    ctx.setBody(JSON.stringify(o.body));
+  }
+  await configuration.authMethods.default?.applySecurityAuthentication(ctx);
+  const res = await configuration.httpApi.send(ctx).toPromise();
+  const body = await res.body.binary();
+  if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
+    const text = body.toString('utf8');
+    throw new k8s.ApiException(res.httpStatusCode, `HTTP-Code: ${res.httpStatusCode}\nMessage: ${text.slice(0, 300)}`, text, res.headers);
+  }
+  return { body, contentType: res.headers['content-type'] };
+}
+
+/** A request's answer as JSON. */
+export async function requestJson(conn: Pick<Connection, 'k8s' | 'configuration'>, method: Method, path: string, o: RequestOptions = {}): Promise<unknown> {
+  const { body } = await request(conn, method, path, o);
+  return JSON.parse(body.toString('utf8')) as unknown;
+}
+
+/** One object, with the kind and apiVersion it is read as. */
+export async function getObject(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, kind: string, apiVersion: string): Promise<K8sObject> {
+  const o = await requestJson(conn, 'GET', path);
+  return withKind(isRecord(o) ? (o as K8sObject) : {}, kind, apiVersion);
+}
+
+/** A list's items, with the kind and apiVersion the API server leaves out of them. */
+export async function listObjects(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, kind: string, apiVersion: string): Promise<K8sObject[]> {
+  const list = await requestJson(conn, 'GET', path);
+  const items = isRecord(list) && Array.isArray(list.items) ? list.items : [];
+  return items.filter(isRecord).map((o) => withKind(o as K8sObject, kind, apiVersion));
+}
+
+function withKind(o: K8sObject, kind: string, apiVersion: string): K8sObject {
+  return { ...o, kind: typeof o.kind === 'string' ? o.kind : kind, apiVersion: typeof o.apiVersion === 'string' ? o.apiVersion : apiVersion };
+}
+
 /**
  * Every pod matching `labelSelector` under `path` (`/api/v1/pods` or a namespace's), page by page, each
  * pod reduced to what the checks read (pods.ts). Protobuf when the server offers it. While one page is
- * decoded the next is already asked for, so the API server encodes while we decode. An HTTP error
- * throws client-node's ApiException, as the typed clients do (statusOf and apiMessage read it).
+ * decoded the next is already asked for, so the API server encodes while we decode.
  */
 export async function listPodsSlim(conn: Pick<Connection, 'k8s' | 'configuration'>, path: string, labelSelector?: string): Promise<K8sObject[]> {
-  const { k8s, configuration } = conn;
   const fetchPage = async (continueToken: string | undefined) => {
-    const ctx = configuration.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
-    if (labelSelector !== undefined) ctx.setQueryParam('labelSelector', labelSelector);
-    ctx.setQueryParam('limit', String(POD_PAGE_SIZE));
-    if (continueToken !== undefined) ctx.setQueryParam('continue', continueToken);
-    ctx.setHeaderParam('Accept', POD_LIST_ACCEPT);
-    await configuration.authMethods.default?.applySecurityAuthentication(ctx);
-    const res = await configuration.httpApi.send(ctx).toPromise();
-    const body = await res.body.binary();
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
-      const text = body.toString('utf8');
-      throw new k8s.ApiException(res.httpStatusCode, `HTTP-Code: ${res.httpStatusCode}\nMessage: ${text.slice(0, 300)}`, text, res.headers);
-    }
-    return decodePodListPage(body, res.headers['content-type']);
+    const { body, contentType } = await request(conn, 'GET', path, { query: { labelSelector, limit: String(POD_PAGE_SIZE), continue: continueToken }, accept: POD_LIST_ACCEPT });
+    return decodePodListPage(body, contentType);
   };
   const pods: K8sObject[] = [];
   let page = await fetchPage(undefined);
@@ -172,10 +211,9 @@ export async function listPodsSlim(conn: Pick<Connection, 'k8s' | 'configuration
 
 export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   const conn = await connect(opts);
-  const { k8s, configuration, server } = conn;
-  const core = new k8s.CoreV1Api(configuration);
-  const custom = new k8s.CustomObjectsApi(configuration);
+  const { server } = conn;
   const c = opts.config;
+  const path = (namespace: string, resource: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}/${encodeURIComponent(name)}`;
   const ns = c.linkerdNamespace;
   const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server };
   // --proxy: the meshed pods are by far the largest read; ask for them first, so the API server
@@ -193,32 +231,31 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     return guardError('LCG_CLUSTER_UNREACHABLE', what, server, status ? `HTTP ${status}${said ? `: ${said}` : ''}` : msg);
   };
   /** A read where 404 is an answer (recorded) and anything else stops the run. */
-  const read = async (what: string, key: string, f: () => Promise<unknown>, kind: string, apiVersion: string, notFoundText: string): Promise<void> => {
+  const read = async (what: string, key: string, url: string, kind: string, notFoundText: string): Promise<void> => {
     try {
-      out.objects.push(plain(await f(), kind, apiVersion));
+      out.objects.push(await getObject(conn, url, kind, 'v1'));
     } catch (e) {
       if (statusOf(e) === 404) out.notFound[key] = notFoundText;
       else throw unreachable(what, e);
     }
   };
-  await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, () => core.readNamespacedSecret({ name: c.issuerName, namespace: ns }), 'Secret', 'v1', `secrets "${c.issuerName}" not found`);
-  await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', () => core.readNamespacedConfigMap({ name: 'linkerd-config', namespace: ns }), 'ConfigMap', 'v1', 'configmaps "linkerd-config" not found');
-  await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, () => core.readNamespacedConfigMap({ name: c.bundleName, namespace: ns }), 'ConfigMap', 'v1', `configmaps "${c.bundleName}" not found`);
+  await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, path(ns, 'secrets', c.issuerName), 'Secret', `secrets "${c.issuerName}" not found`);
+  await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', path(ns, 'configmaps', 'linkerd-config'), 'ConfigMap', 'configmaps "linkerd-config" not found');
+  await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, path(ns, 'configmaps', c.bundleName), 'ConfigMap', `configmaps "${c.bundleName}" not found`);
   // Optional reads: RBAC may withhold them (the anchor Secrets by design); each only hides one detail
   // (the namespace label, the rotation phase's current anchor), so an HTTP error skips it.
-  const optional = async (what: string, f: () => Promise<unknown>, kind: string): Promise<void> => {
+  const optional = async (what: string, url: string, kind: string): Promise<void> => {
     try {
-      out.objects.push(plain(await f(), kind, 'v1'));
+      out.objects.push(await getObject(conn, url, kind, 'v1'));
     } catch (e) {
       if (statusOf(e) === undefined) throw unreachable(what, e);
     }
   };
-  await optional(`Namespace ${ns}`, () => core.readNamespace({ name: ns }), 'Namespace');
-  for (const name of c.anchorNames) await optional(`Secret ${c.trustNamespace}/${name}`, () => core.readNamespacedSecret({ name, namespace: c.trustNamespace }), 'Secret');
+  await optional(`Namespace ${ns}`, `/api/v1/namespaces/${encodeURIComponent(ns)}`, 'Namespace');
+  for (const name of c.anchorNames) await optional(`Secret ${c.trustNamespace}/${name}`, path(c.trustNamespace, 'secrets', name), 'Secret');
   const listCustom = async (group: string, version: string, plural: string, kind: string): Promise<boolean> => {
     try {
-      const list = (await custom.listClusterCustomObject({ group, version, plural })) as { items?: unknown[] };
-      for (const item of list.items ?? []) out.objects.push(plain(item, kind, `${group}/${version}`));
+      for (const item of await listObjects(conn, `/apis/${group}/${version}/${plural}`, kind, `${group}/${version}`)) out.objects.push(item);
       return true;
     } catch (e) {
       const s = statusOf(e);
@@ -235,8 +272,7 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
 
   try {
     // control-plane pods only date restarts for the rotation phase: optional
-    const cp = await core.listNamespacedPod({ namespace: ns });
-    for (const p of cp.items) out.objects.push(plain(p, 'Pod', 'v1'));
+    for (const p of await listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`)) out.objects.push(p);
   } catch (e) {
     if (statusOf(e) === undefined) throw unreachable(`pods in ${ns}`, e);
   }

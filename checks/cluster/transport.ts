@@ -1,5 +1,5 @@
 /**
- * The HTTP transport under @kubernetes/client-node's typed clients for `check`: the same requests the
+ * The HTTP transport under @kubernetes/client-node's request contexts for the live commands (live.ts `request`): the same requests the
  * default transport sends (same TLS agent, same Authorization header from the kubeconfig), plus
  * - impersonation, as `kubectl --as/--as-group` sends it: one `Impersonate-User` header and one
  *   `Impersonate-Group` header line per group (a fetch `Headers` object would fold several groups into

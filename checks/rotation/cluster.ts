@@ -8,11 +8,13 @@ import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import type { StepId } from './plan.js';
-import { connect, listPodsSlim, plain, statusOf, type ConnectOptions } from '../cluster/live.js';
+import { connect, getObject, listObjects, listPodsSlim, requestJson, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const FIELD_MANAGER = 'linkerd-cert-guard';
+/** The apps/v1 kinds rotate reads, by their resource names. */
+const WORKLOADS = { ReplicaSet: 'replicasets', Deployment: 'deployments', DaemonSet: 'daemonsets', StatefulSet: 'statefulsets' } as const;
 
 export interface ApiCall {
   verb: 'PUT' | 'PATCH' | 'CREATE';
@@ -96,11 +98,8 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
 
 export async function connectCluster(config: Config, opts: ConnectOptions): Promise<Cluster> {
   const conn = await connect({ ...opts, offline: 'judge exported objects with --from' });
-  const { k8s, configuration, server, name } = conn;
-  const core = new k8s.CoreV1Api(configuration);
-  const apps = new k8s.AppsV1Api(configuration);
-  const custom = new k8s.CustomObjectsApi(configuration);
-  const generic = new k8s.KubernetesObjectApi(configuration);
+  const { server, name } = conn;
+  const secretPath = (namespace: string, secret?: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets${secret === undefined ? '' : `/${encodeURIComponent(secret)}`}`;
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
     return guardError('LCG_CLUSTER_UNREACHABLE', what, server, status ? `HTTP ${status}` : e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e));
@@ -112,16 +111,16 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
     server,
     async read(): Promise<K8sObject[]> {
       const out: K8sObject[] = [];
-      const one = async (what: string, f: () => Promise<unknown>, kind: string, apiVersion: string): Promise<void> => {
+      const one = async (what: string, f: () => Promise<K8sObject>): Promise<void> => {
         try {
-          out.push(plain(await f(), kind, apiVersion));
+          out.push(await f());
         } catch (e) {
           if (statusOf(e) !== 404) throw unreachable(what, e);
         }
       };
-      const list = async (what: string, f: () => Promise<{ items: unknown[] }>, kind: string, apiVersion: string): Promise<void> => {
+      const list = async (what: string, f: () => Promise<K8sObject[]>): Promise<void> => {
         try {
-          for (const item of (await f()).items) out.push(plain(item, kind, apiVersion));
+          for (const item of await f()) out.push(item);
         } catch (e) {
           if (statusOf(e) !== 404) throw unreachable(what, e);
         }
@@ -129,20 +128,17 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
       const tns = config.trustNamespace;
       const lns = config.linkerdNamespace;
       await Promise.all([
-        one(`Secret ${tns}/${anchorName}`, () => core.readNamespacedSecret({ namespace: tns, name: anchorName }), 'Secret', 'v1'),
-        one(`Secret ${tns}/${previousName}`, () => core.readNamespacedSecret({ namespace: tns, name: previousName }), 'Secret', 'v1'),
-        one(`Secret ${lns}/${config.issuerName}`, () => core.readNamespacedSecret({ namespace: lns, name: config.issuerName }), 'Secret', 'v1'),
-        one(`ConfigMap ${lns}/${config.bundleName}`, () => core.readNamespacedConfigMap({ namespace: lns, name: config.bundleName }), 'ConfigMap', 'v1'),
+        one(`Secret ${tns}/${anchorName}`, () => getObject(conn, secretPath(tns, anchorName), 'Secret', 'v1')),
+        one(`Secret ${tns}/${previousName}`, () => getObject(conn, secretPath(tns, previousName), 'Secret', 'v1')),
+        one(`Secret ${lns}/${config.issuerName}`, () => getObject(conn, secretPath(lns, config.issuerName), 'Secret', 'v1')),
+        one(`ConfigMap ${lns}/${config.bundleName}`, () => getObject(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/configmaps/${encodeURIComponent(config.bundleName)}`, 'ConfigMap', 'v1')),
         ...[tns, lns].map((namespace) =>
-          list(`certificates.cert-manager.io in ${namespace}`, async () => (await custom.listNamespacedCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace })) as { items: unknown[] }, 'Certificate', 'cert-manager.io/v1'),
+          list(`certificates.cert-manager.io in ${namespace}`, () => listObjects(conn, `/apis/cert-manager.io/v1/namespaces/${encodeURIComponent(namespace)}/certificates`, 'Certificate', 'cert-manager.io/v1')),
         ),
         // pods in pages, reduced to what the plan reads: a large mesh's full list is more than one response may carry
-        list(`pods in ${lns}`, async () => ({ items: await listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/pods`) }), 'Pod', 'v1'),
-        list('meshed pods', async () => ({ items: await listPodsSlim(conn, '/api/v1/pods', 'linkerd.io/control-plane-ns') }), 'Pod', 'v1'),
-        list('replicasets', () => apps.listReplicaSetForAllNamespaces({}), 'ReplicaSet', 'apps/v1'),
-        list('deployments', () => apps.listDeploymentForAllNamespaces({}), 'Deployment', 'apps/v1'),
-        list('daemonsets', () => apps.listDaemonSetForAllNamespaces({}), 'DaemonSet', 'apps/v1'),
-        list('statefulsets', () => apps.listStatefulSetForAllNamespaces({}), 'StatefulSet', 'apps/v1'),
+        list(`pods in ${lns}`, () => listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/pods`)),
+        list('meshed pods', () => listPodsSlim(conn, '/api/v1/pods', 'linkerd.io/control-plane-ns')),
+        ...(['ReplicaSet', 'Deployment', 'DaemonSet', 'StatefulSet'] as const).map((kind) => list(`${WORKLOADS[kind]}`, () => listObjects(conn, `/apis/apps/v1/${WORKLOADS[kind]}`, kind, 'apps/v1'))),
       ]);
       // the control-plane namespace's pods appear in both pod lists
       const seen = new Set<string>();
@@ -181,22 +177,26 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
           conditions.push({ type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'Certificate re-issuance manually triggered', lastTransitionTime: rfc3339(new Date()), ...(typeof generation === 'number' ? { observedGeneration: generation } : {}) });
           const status = isRecord(cert.status) ? cert.status : {};
           // A PUT of the object as read: a stale resourceVersion is a conflict, never a lost update.
-          await custom.replaceNamespacedCustomObjectStatus({ group: 'cert-manager.io', version: 'v1', plural: 'certificates', namespace, name, body: { ...cert, status: { ...status, conditions } } });
+          await requestJson(conn, 'PUT', `/apis/cert-manager.io/v1/namespaces/${encodeURIComponent(namespace)}/certificates/${encodeURIComponent(name)}/status`, { body: { ...cert, status: { ...status, conditions } } });
         } else if (kind === 'Secret') {
           const [anchorNs, anchorSecret] = [config.trustNamespace, anchorName];
-          const source = await core.readNamespacedSecret({ namespace: anchorNs, name: anchorSecret });
-          let current: Awaited<ReturnType<typeof core.readNamespacedSecret>> | undefined;
+          const source = await getObject(conn, secretPath(anchorNs, anchorSecret), 'Secret', 'v1');
+          let current: K8sObject | undefined;
           try {
-            current = await core.readNamespacedSecret({ namespace, name });
+            current = await getObject(conn, secretPath(namespace, name), 'Secret', 'v1');
           } catch (e) {
             if (statusOf(e) !== 404) throw e;
           }
-          const body = { metadata: { name, namespace, ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}), labels: current?.metadata?.labels ?? {} }, type: source.type ?? 'kubernetes.io/tls', data: source.data ?? {} };
-          if (current) await core.replaceNamespacedSecret({ namespace, name, body });
-          else await core.createNamespacedSecret({ namespace, body });
+          const resourceVersion = current ? str(at(current, 'metadata', 'resourceVersion')) : undefined;
+          const labels = current ? at(current, 'metadata', 'labels') : undefined;
+          const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}), labels: isRecord(labels) ? labels : {} }, type: str(source.type) ?? 'kubernetes.io/tls', data: isRecord(source.data) ? source.data : {} };
+          if (current) await requestJson(conn, 'PUT', secretPath(namespace, name), { body });
+          else await requestJson(conn, 'POST', secretPath(namespace), { body });
         } else {
-          const patch = { apiVersion: 'apps/v1', kind, metadata: { name, namespace }, spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(new Date()) } } } } };
-          await generic.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch);
+          const plural = WORKLOADS[kind as keyof typeof WORKLOADS];
+          if (plural === undefined) continue;
+          const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(new Date()) } } } } };
+          await requestJson(conn, 'PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`, { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
         }
       }
     },

@@ -139,3 +139,37 @@ t.test('live: the flags linkerd check forwards: --as, --as-group, --namespace, -
   t.match(doc.categories[0]!.checks[0]!.error, /^cannot read Secret linkerd\/linkerd-identity-issuer from https:\/\/localhost:1: .*ECONNREFUSED/);
   await t.rejects(run(['--kubeconfig', api.kubeconfig, '--api-addr', 'https://x/y'], io), { code: 'LCG_FLAG_INVALID', message: '--api-addr: not a host:port or https URL: "https://x/y"' });
 });
+
+t.test('request: writes go out with their method, query, content type and JSON body; an HTTP error is an ApiException statusOf and apiMessage read', async (t) => {
+  const { connect, request, requestJson, apiMessage, statusOf, getObject, listObjects } = await import('../../../checks/cluster/live.js');
+  const seen: Array<{ method: string; url: string; type: string | undefined; body: string }> = [];
+  const ca = await selfSigned(await makeKeyPair('P-256'), { cn: 'test-apiserver-ca', isCA: true });
+  const serving = await issue(await makeKeyPair('P-256'), ca, { cn: 'localhost', dnsNames: ['localhost'], extKeyUsage: ['serverAuth'] });
+  const server = createServer({ key: keyPem(serving.key), cert: serving.pem }, (req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', type: req.headers['content-type'], body });
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.includes('forbidden')) {
+        res.statusCode = 403;
+        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'secrets "x" is forbidden: User "u" cannot get', code: 403 }));
+      } else if (req.url === '/api/v1/namespaces/apps/configmaps') res.end(JSON.stringify({ kind: 'ConfigMapList', items: [{ metadata: { name: 'a' } }, 'not an object'] }));
+      else res.end(JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'lcg-kube-')), 'config');
+  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster: {server: "https://localhost:${(server.address() as AddressInfo).port}", certificate-authority-data: ${Buffer.from(ca.pem).toString('base64')}}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: test\n  context: {cluster: test, user: u}\ncurrent-context: test\n`);
+  const conn = await connect({ kubeconfig });
+  await requestJson(conn, 'PATCH', '/apis/apps/v1/namespaces/apps/deployments/web', { body: { spec: { paused: false } }, contentType: 'application/merge-patch+json', query: { fieldManager: 'linkerd-cert-guard', unset: undefined } });
+  await requestJson(conn, 'PUT', '/api/v1/namespaces/apps/secrets/x', { body: { metadata: { name: 'x' } } });
+  t.same(seen[0], { method: 'PATCH', url: '/apis/apps/v1/namespaces/apps/deployments/web?fieldManager=linkerd-cert-guard', type: 'application/merge-patch+json', body: '{"spec":{"paused":false}}' });
+  t.same(seen[1], { method: 'PUT', url: '/api/v1/namespaces/apps/secrets/x', type: 'application/json', body: '{"metadata":{"name":"x"}}' });
+  t.same(await getObject(conn, '/api/v1/namespaces/apps/secrets/x', 'Secret', 'v1'), { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'x' } });
+  t.same(await listObjects(conn, '/api/v1/namespaces/apps/configmaps', 'ConfigMap', 'v1'), [{ metadata: { name: 'a' }, kind: 'ConfigMap', apiVersion: 'v1' }], 'list items get their kind; a non-object item is dropped');
+  const refused = await request(conn, 'GET', '/api/v1/namespaces/apps/secrets/forbidden').catch((e: unknown) => e);
+  t.equal(statusOf(refused), 403);
+  t.equal(apiMessage(refused), 'secrets "x" is forbidden: User "u" cannot get');
+});
