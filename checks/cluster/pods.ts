@@ -228,6 +228,22 @@ class Reader {
 /** UTF-8 through Buffer: faster than a TextDecoder call for the many short strings of a pod. */
 const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 
+/**
+ * The anchors PEM, decoded once per distinct value: every proxy of a mesh carries the same one, and
+ * 15,000 copies of it (9 MB of strings) were most of what the decode left for the garbage collector
+ * (and for the checks to hash again). A few distinct values are kept, copied out of the page.
+ */
+const INTERNED_MAX = 16;
+const interned: Array<{ bytes: Buffer; text: string }> = [];
+
+function internedUtf8(b: Uint8Array): string {
+  for (const e of interned) if (e.bytes.length === b.byteLength && e.bytes.equals(b)) return e.text;
+  const text = utf8(b);
+  if (interned.length >= INTERNED_MAX) interned.shift();
+  interned.push({ bytes: Buffer.from(b), text });
+  return text;
+}
+
 /** Whether a field's bytes are exactly `want` (compared without decoding them). */
 const sameBytes = (b: Uint8Array, want: Buffer): boolean => b.byteLength === want.length && want.equals(b);
 
@@ -278,7 +294,7 @@ function containerOf(r: Reader): Record<string, unknown> {
       }
       if (wanted) {
         // JSON omits an empty value (omitempty); protobuf always carries it
-        if (valueAt && valueAt.byteLength > 0) v.value = Buffer.from(valueAt.buffer, valueAt.byteOffset, valueAt.byteLength).toString('utf8');
+        if (valueAt && valueAt.byteLength > 0) v.value = internedUtf8(valueAt);
         (env ??= []).push(v);
       }
       valueAt = undefined;

@@ -163,3 +163,11 @@ t.test('slimJsonPod keeps what podInfo reads, whatever the shape', async (t) => 
   t.same(slimJsonPod({}), { apiVersion: 'v1', kind: 'Pod' });
   t.same(slimJsonPod({ metadata: 'x', spec: { containers: 'nope' }, status: { conditions: [1, { type: 'Ready' }] } }), { apiVersion: 'v1', kind: 'Pod', spec: {}, status: { conditions: [{ type: 'Ready' }] } });
 });
+
+t.test('anchors values are decoded once per distinct value, and every pod still gets its own', async (t) => {
+  // more distinct values than are kept, then the first ones again
+  const values = Array.from({ length: 20 }, (_, i) => `${PEM}# ${i}\n`);
+  const many = [...values, ...values.slice(0, 3)].map((value, i) => ({ name: `p-${i}`, namespace: 'apps', labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, containers: [{ name: 'linkerd-proxy', env: [{ name: TRUST_ANCHORS_ENV, value }] }] }));
+  const decoded = decodeProtobufPodList(listProto(many)).pods.map((p) => podInfo(p).trustAnchors);
+  t.same(decoded, [...values, ...values.slice(0, 3)].map((v) => [v]));
+});
