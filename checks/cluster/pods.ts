@@ -186,10 +186,19 @@ class Reader {
     return this.r.pos < this.end;
   }
 
-  /** the next field's number and wire type */
-  tag(): { field: number; wire: WireType } {
-    const [field, wire] = this.r.tag();
-    return { field, wire };
+  /** this reader's last tag, reused: a pod has hundreds of fields, and an object (or the wire reader's
+   * array) per field was a large share of what the decode left for the garbage collector */
+  private readonly last = { field: 0, wire: WireType.Varint };
+
+  /** the next field's number and wire type (read before the next tag() of this reader) */
+  tag(): { readonly field: number; readonly wire: WireType } {
+    const tag = this.r.uint32();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field <= 0 || wire > WireType.Bit32) throw new PodListDecodeError(`illegal protobuf tag: field ${field}, wire type ${wire}`);
+    this.last.field = field;
+    this.last.wire = wire;
+    return this.last;
   }
 
   varint(): number {
