@@ -7,14 +7,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { readObjects, readPem } from '../cluster/files.js';
-import { buildSnapshot, type SnapshotInputs } from '../cluster/snapshot.js';
+import type { SnapshotInputs } from '../cluster/snapshot.js';
 import { packageVersion, TOOL_NAME } from '../tool.js';
 import { guardError, isGuardError } from '../errors.js';
-import { CHECK_RENDERERS, type Reported } from '../identity/format.js';
+import type { Reported } from '../identity/format.js';
 import { outputOption, render, type FormatOf } from '../report/formats.js';
-import { ALL_CLUSTERS, CATEGORY_KUBERNETES_API, CATEGORY_MULTICLUSTER, KUBERNETES_API_CHECKS, MULTICLUSTER_CHECKS, judgedClusters, type ClusterState } from '../identity/multicluster.js';
-import { runCategory, runChecks } from '../identity/run.js';
-import { deriveState } from '../identity/state.js';
+import type { ClusterState } from '../identity/multicluster.js';
 import type { CheckReport } from '../identity/types.js';
 import { paletteFor } from '../report/color.js';
 import { addCommonOptions, parseCommand, configFromFlags, failOnOption, newCommand, type CommonFlags, repeatable } from './common.js';
@@ -144,6 +142,17 @@ export function parseNow(s: string | undefined): Date {
   return d;
 }
 
+/**
+ * The judging half of `check`: the snapshot, Linkerd's checks over X.509 (pkijs), the multicluster
+ * checks and the report formats. Loaded on demand, so a live run has its first requests on the way
+ * before it spends time loading these (the API server answers meanwhile).
+ */
+function loadJudging() {
+  return Promise.all([import('../cluster/snapshot.js'), import('../identity/run.js'), import('../identity/state.js'), import('../identity/multicluster.js'), import('../identity/format.js')]).then(
+    ([snapshot, run, state, multicluster, format]) => ({ ...snapshot, ...run, ...state, ...multicluster, ...format }),
+  );
+}
+
 /** Exit code of a report: 1 when anything reaches --fail-on. */
 export function exitCodeFor(report: Pick<CheckReport, 'success' | 'results'>, failOn: 'error' | 'warning'): number {
   if (!report.success) return 1;
@@ -210,6 +219,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const stdinText = flags.from.some((f) => f === '-' || f.endsWith('=-')) ? await readStdin(io) : undefined;
   const log = flags.verbose === true ? (name: string | undefined) => (line: string) => void io.stderr.write(`${TOOL_NAME}: ${name !== undefined ? `[${name}] ` : ''}${line}\n`) : undefined;
 
+  let judgingLoaded: ReturnType<typeof loadJudging> | undefined;
+  const judging = () => (judgingLoaded ??= loadJudging());
+
   /** One cluster's report, and its state for the multicluster checks. */
   const judgeCluster = async (c: ClusterInput): Promise<{ report: CheckReport; state: ClusterState }> => {
     const inputs: SnapshotInputs = { config, now, mode: c.from ? 'files' : 'live', objects: [], proxy };
@@ -233,6 +245,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
           ...(flags.as !== undefined ? { as: flags.as } : {}),
           ...(flags.namespace !== undefined ? { podNamespace: flags.namespace } : {}),
           ...(log ? { log: log(c.name) } : {}),
+          onReading: () => void judging().catch(() => undefined),
         });
         inputs.objects = live.objects;
         inputs.notFound = live.notFound;
@@ -241,15 +254,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         // an unreachable cluster is a failed check (Linkerd shows only what the JSON says); usage errors stay exit 2
         if (!isGuardError(e) || e.code !== 'LCG_CLUSTER_UNREACHABLE') throw e;
         const report: CheckReport = { success: true, results: [], categories: [] };
+        const { runCategory, CATEGORY_KUBERNETES_API, KUBERNETES_API_CHECKS } = await judging();
         await runCategory(CATEGORY_KUBERNETES_API, KUBERNETES_API_CHECKS, { error: e.message }, report);
         return { report, state: { name: c.name ?? '', notJudged: 'unreachable' } };
       }
     }
+    const { buildSnapshot, runChecks, deriveState } = await judging();
     const snap = buildSnapshot(inputs);
     return { report: await runChecks(snap), state: { name: c.name ?? '', st: deriveState(snap) } };
   };
 
   const judged = await mapBounded(clusters, CLUSTER_CONCURRENCY, judgeCluster);
+  const { ALL_CLUSTERS, CATEGORY_MULTICLUSTER, CHECK_RENDERERS, MULTICLUSTER_CHECKS, judgedClusters, runCategory } = await judging();
   let report: Reported;
   if (clusters.length === 1) report = judged[0]!.report;
   else {

@@ -26,6 +26,8 @@ export interface LiveOptions {
   podNamespace?: string;
   /** --verbose: progress lines */
   log?: (line: string) => void;
+  /** called once the first requests are on their way: the caller may load what it needs meanwhile */
+  onReading?: () => void;
 }
 
 export interface LiveObjects {
@@ -223,6 +225,7 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   const meshed = opts.proxy ? listPodsSlim(conn, meshedPath, 'linkerd.io/control-plane-ns') : undefined;
   // an earlier read that fails ends the run first; this one's failure must not go unhandled meanwhile
   meshed?.catch(() => undefined);
+  opts.onReading?.();
 
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
