@@ -142,16 +142,8 @@ export function parseNow(s: string | undefined): Date {
   return d;
 }
 
-/**
- * The judging half of `check`: the snapshot, Linkerd's checks over X.509 (pkijs), the multicluster
- * checks and the report formats. Loaded on demand, so a live run has its first requests on the way
- * before it spends time loading these (the API server answers meanwhile).
- */
-function loadJudging() {
-  return Promise.all([import('../cluster/snapshot.js'), import('../identity/run.js'), import('../identity/state.js'), import('../identity/multicluster.js'), import('../identity/format.js')]).then(
-    ([snapshot, run, state, multicluster, format]) => ({ ...snapshot, ...run, ...state, ...multicluster, ...format }),
-  );
-}
+/** The judging half of `check` (identity/judging.ts), loaded on demand. */
+const loadJudging = () => import('../identity/judging.js');
 
 /** Exit code of a report: 1 when anything reaches --fail-on. */
 export function exitCodeFor(report: Pick<CheckReport, 'success' | 'results'>, failOn: 'error' | 'warning'): number {
