@@ -181,7 +181,6 @@ function readsNothing(fd: number): boolean {
   }
 }
 
-
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decode input bytes, remembering how, so untouched bytes can be written back as they were. */

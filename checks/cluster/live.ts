@@ -128,6 +128,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
 
 export type Method = 'GET' | 'PUT' | 'POST' | 'PATCH';
 
+/** The API path of a core (v1) resource in a namespace, or of one object of it. */
+export function corePath(namespace: string, resource: 'secrets' | 'configmaps' | 'pods', name?: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | undefined>;
   accept?: string;
@@ -215,13 +220,12 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
   const conn = await connect(opts);
   const { server } = conn;
   const c = opts.config;
-  const path = (namespace: string, resource: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}/${encodeURIComponent(name)}`;
   const ns = c.linkerdNamespace;
   const out: LiveObjects = { objects: [], notFound: {}, certManagerAvailable: false, server };
   // --proxy: the meshed pods are by far the largest read; ask for them first, so the API server
   // encodes them while the small reads below are made (the pods are added where they always were).
   const podNamespace = opts.podNamespace;
-  const meshedPath = podNamespace ? `/api/v1/namespaces/${encodeURIComponent(podNamespace)}/pods` : '/api/v1/pods';
+  const meshedPath = podNamespace ? corePath(podNamespace, 'pods') : '/api/v1/pods';
   const meshed = opts.proxy ? listPodsSlim(conn, meshedPath, 'linkerd.io/control-plane-ns') : undefined;
   // an earlier read that fails ends the run first; this one's failure must not go unhandled meanwhile
   meshed?.catch(() => undefined);
@@ -242,9 +246,9 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
       else throw unreachable(what, e);
     }
   };
-  await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, path(ns, 'secrets', c.issuerName), 'Secret', `secrets "${c.issuerName}" not found`);
-  await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', path(ns, 'configmaps', 'linkerd-config'), 'ConfigMap', 'configmaps "linkerd-config" not found');
-  await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, path(ns, 'configmaps', c.bundleName), 'ConfigMap', `configmaps "${c.bundleName}" not found`);
+  await read(`Secret ${ns}/${c.issuerName}`, `Secret/${c.issuerName}`, corePath(ns, 'secrets', c.issuerName), 'Secret', `secrets "${c.issuerName}" not found`);
+  await read(`ConfigMap ${ns}/linkerd-config`, 'ConfigMap/linkerd-config', corePath(ns, 'configmaps', 'linkerd-config'), 'ConfigMap', 'configmaps "linkerd-config" not found');
+  await read(`ConfigMap ${ns}/${c.bundleName}`, `ConfigMap/${c.bundleName}`, corePath(ns, 'configmaps', c.bundleName), 'ConfigMap', `configmaps "${c.bundleName}" not found`);
   // Optional reads: RBAC may withhold them (the anchor Secrets by design); each only hides one detail
   // (the namespace label, the rotation phase's current anchor), so an HTTP error skips it.
   const optional = async (what: string, url: string, kind: string): Promise<void> => {
@@ -255,7 +259,7 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
     }
   };
   await optional(`Namespace ${ns}`, `/api/v1/namespaces/${encodeURIComponent(ns)}`, 'Namespace');
-  for (const name of c.anchorNames) await optional(`Secret ${c.trustNamespace}/${name}`, path(c.trustNamespace, 'secrets', name), 'Secret');
+  for (const name of c.anchorNames) await optional(`Secret ${c.trustNamespace}/${name}`, corePath(c.trustNamespace, 'secrets', name), 'Secret');
   const listCustom = async (group: string, version: string, plural: string, kind: string): Promise<boolean> => {
     try {
       for (const item of await listObjects(conn, `/apis/${group}/${version}/${plural}`, kind, `${group}/${version}`)) out.objects.push(item);
@@ -275,7 +279,7 @@ export async function loadLive(opts: LiveOptions): Promise<LiveObjects> {
 
   try {
     // control-plane pods only date restarts for the rotation phase: optional
-    for (const p of await listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`)) out.objects.push(p);
+    for (const p of await listPodsSlim(conn, corePath(ns, 'pods'))) out.objects.push(p);
   } catch (e) {
     if (statusOf(e) === undefined) throw unreachable(`pods in ${ns}`, e);
   }

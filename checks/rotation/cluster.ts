@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import type { StepId } from './plan.js';
-import { connect, getObject, listObjects, listPodsSlim, requestJson, statusOf, type ConnectOptions } from '../cluster/live.js';
+import { connect, corePath, getObject, listObjects, listPodsSlim, requestJson, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -99,7 +99,6 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
 export async function connectCluster(config: Config, opts: ConnectOptions): Promise<Cluster> {
   const conn = await connect({ ...opts, offline: 'judge exported objects with --from' });
   const { server, name } = conn;
-  const secretPath = (namespace: string, secret?: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets${secret === undefined ? '' : `/${encodeURIComponent(secret)}`}`;
   const unreachable = (what: string, e: unknown): GuardError => {
     const status = statusOf(e);
     return guardError('LCG_CLUSTER_UNREACHABLE', what, server, status ? `HTTP ${status}` : e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e));
@@ -128,17 +127,17 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
       const tns = config.trustNamespace;
       const lns = config.linkerdNamespace;
       await Promise.all([
-        one(`Secret ${tns}/${anchorName}`, () => getObject(conn, secretPath(tns, anchorName), 'Secret', 'v1')),
-        one(`Secret ${tns}/${previousName}`, () => getObject(conn, secretPath(tns, previousName), 'Secret', 'v1')),
-        one(`Secret ${lns}/${config.issuerName}`, () => getObject(conn, secretPath(lns, config.issuerName), 'Secret', 'v1')),
-        one(`ConfigMap ${lns}/${config.bundleName}`, () => getObject(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/configmaps/${encodeURIComponent(config.bundleName)}`, 'ConfigMap', 'v1')),
+        one(`Secret ${tns}/${anchorName}`, () => getObject(conn, corePath(tns, 'secrets', anchorName), 'Secret', 'v1')),
+        one(`Secret ${tns}/${previousName}`, () => getObject(conn, corePath(tns, 'secrets', previousName), 'Secret', 'v1')),
+        one(`Secret ${lns}/${config.issuerName}`, () => getObject(conn, corePath(lns, 'secrets', config.issuerName), 'Secret', 'v1')),
+        one(`ConfigMap ${lns}/${config.bundleName}`, () => getObject(conn, corePath(lns, 'configmaps', config.bundleName), 'ConfigMap', 'v1')),
         ...[tns, lns].map((namespace) =>
           list(`certificates.cert-manager.io in ${namespace}`, () => listObjects(conn, `/apis/cert-manager.io/v1/namespaces/${encodeURIComponent(namespace)}/certificates`, 'Certificate', 'cert-manager.io/v1')),
         ),
         // pods in pages, reduced to what the plan reads: a large mesh's full list is more than one response may carry
-        list(`pods in ${lns}`, () => listPodsSlim(conn, `/api/v1/namespaces/${encodeURIComponent(lns)}/pods`)),
+        list(`pods in ${lns}`, () => listPodsSlim(conn, corePath(lns, 'pods'))),
         list('meshed pods', () => listPodsSlim(conn, '/api/v1/pods', 'linkerd.io/control-plane-ns')),
-        ...(['ReplicaSet', 'Deployment', 'DaemonSet', 'StatefulSet'] as const).map((kind) => list(`${WORKLOADS[kind]}`, () => listObjects(conn, `/apis/apps/v1/${WORKLOADS[kind]}`, kind, 'apps/v1'))),
+        ...(['ReplicaSet', 'Deployment', 'DaemonSet', 'StatefulSet'] as const).map((kind) => list(WORKLOADS[kind], () => listObjects(conn, `/apis/apps/v1/${WORKLOADS[kind]}`, kind, 'apps/v1'))),
       ]);
       // the control-plane namespace's pods appear in both pod lists
       const seen = new Set<string>();
@@ -180,18 +179,18 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
           await requestJson(conn, 'PUT', `/apis/cert-manager.io/v1/namespaces/${encodeURIComponent(namespace)}/certificates/${encodeURIComponent(name)}/status`, { body: { ...cert, status: { ...status, conditions } } });
         } else if (kind === 'Secret') {
           const [anchorNs, anchorSecret] = [config.trustNamespace, anchorName];
-          const source = await getObject(conn, secretPath(anchorNs, anchorSecret), 'Secret', 'v1');
+          const source = await getObject(conn, corePath(anchorNs, 'secrets', anchorSecret), 'Secret', 'v1');
           let current: K8sObject | undefined;
           try {
-            current = await getObject(conn, secretPath(namespace, name), 'Secret', 'v1');
+            current = await getObject(conn, corePath(namespace, 'secrets', name), 'Secret', 'v1');
           } catch (e) {
             if (statusOf(e) !== 404) throw e;
           }
           const resourceVersion = current ? str(at(current, 'metadata', 'resourceVersion')) : undefined;
           const labels = current ? at(current, 'metadata', 'labels') : undefined;
           const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}), labels: isRecord(labels) ? labels : {} }, type: str(source.type) ?? 'kubernetes.io/tls', data: isRecord(source.data) ? source.data : {} };
-          if (current) await requestJson(conn, 'PUT', secretPath(namespace, name), { body });
-          else await requestJson(conn, 'POST', secretPath(namespace), { body });
+          if (current) await requestJson(conn, 'PUT', corePath(namespace, 'secrets', name), { body });
+          else await requestJson(conn, 'POST', corePath(namespace, 'secrets'), { body });
         } else {
           const plural = WORKLOADS[kind as keyof typeof WORKLOADS];
           if (plural === undefined) continue;

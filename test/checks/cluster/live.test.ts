@@ -173,3 +173,10 @@ t.test('request: writes go out with their method, query, content type and JSON b
   t.equal(statusOf(refused), 403);
   t.equal(apiMessage(refused), 'secrets "x" is forbidden: User "u" cannot get');
 });
+
+t.test('corePath: one namespaced core path, names encoded', async (t) => {
+  const { corePath } = await import('../../../checks/cluster/live.js');
+  t.equal(corePath('linkerd', 'pods'), '/api/v1/namespaces/linkerd/pods');
+  t.equal(corePath('cert-manager', 'secrets', 'linkerd-trust-anchor'), '/api/v1/namespaces/cert-manager/secrets/linkerd-trust-anchor');
+  t.equal(corePath('a b', 'configmaps', 'x/y'), '/api/v1/namespaces/a%20b/configmaps/x%2Fy');
+});
