@@ -191,7 +191,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       failed = `${step}: not confirmed`;
       break;
     }
-    for (const [i, b] of batch.entries()) await todo[i]?.cluster?.apply(b.calls, todo[i]?.objects ?? []);
+    for (const [i, b] of batch.entries()) await todo[i]?.cluster?.apply(b.calls, todo[i]?.objects ?? [], todo[i]?.reference(step));
     progress(`${step}: applied, waiting for its gate (up to ${flags.timeout})`);
     const deadline = Date.now() + timeoutMs;
     let lastDetail = '';

@@ -67,7 +67,8 @@ export function podInfo(o: K8sObject): PodInfo {
   }
   const startTime = str(at(o, 'status', 'startTime'));
   const ready = arr(at(o, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Ready' && c.status === 'True');
-  return { namespace: namespaceOf(o) ?? 'default', name: nameOf(o) ?? '?', trustAnchors, ready, ...(startTime ? { startTime } : {}) };
+  const identity = at(o, 'metadata', 'labels', 'linkerd.io/control-plane-component') === 'identity';
+  return { namespace: namespaceOf(o) ?? 'default', name: nameOf(o) ?? '?', trustAnchors, ready, ...(startTime ? { startTime } : {}), ...(identity ? { identity } : {}) };
 }
 
 interface LinkerdValues {

@@ -22,6 +22,8 @@ export interface PodInfo {
   startTime?: string;
   /** condition Ready is True */
   ready?: boolean;
+  /** Linkerd's identity controller (label linkerd.io/control-plane-component=identity): it signs every proxy's certificate */
+  identity?: true;
 }
 
 export interface IdentitySnapshot {

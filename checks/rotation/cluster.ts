@@ -7,7 +7,7 @@ import { GuardError, guardError } from '../errors.js';
 import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
-import type { StepId } from './plan.js';
+import { startedAfter, type StepId } from './plan.js';
 import { connect, corePath, getObject, listObjects, listPodsSlim, requestJson, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
@@ -28,7 +28,8 @@ export interface Cluster {
   read(): Promise<K8sObject[]>;
   /** The API calls `step` needs now (empty when nothing is left to do but wait). */
   plan(step: StepId, objects: K8sObject[], reference: Date | undefined): ApiCall[];
-  apply(calls: ApiCall[], objects: K8sObject[]): Promise<void>;
+  /** `reference`: the step's reference time (plan.ts `referenceTime`), which a restart must come after */
+  apply(calls: ApiCall[], objects: K8sObject[], reference?: Date): Promise<void>;
 }
 
 /** A renewal this cluster cannot do: no Certificate here writes the Secret (it is synced from elsewhere). */
@@ -36,6 +37,12 @@ export class NotManagedHere extends GuardError {
   constructor(message: string) {
     super('LCG_USAGE', message);
   }
+}
+
+/** Wait, at most about a second, until the clock is in a later second than `reference`. */
+async function untilSecondAfter(reference: Date): Promise<void> {
+  const wait = (Math.floor(reference.getTime() / 1000) + 1) * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, 1000)));
 }
 
 function rfc3339(d: Date): string {
@@ -65,7 +72,7 @@ function issuing(cert: K8sObject): boolean {
   return arr(at(cert, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Issuing' && c.status === 'True');
 }
 
-/** Pods whose workload must restart for `step` (started before `reference`, or not Ready). */
+/** Pods whose workload must restart for `step` (not known to have started after `reference`). */
 function podsToRestart(step: StepId, objects: readonly K8sObject[], config: Config, reference: Date): K8sObject[] {
   const controlPlane = step === 'restart-control-plane' || step === 'restart-control-plane-after-issuer';
   return objects.filter((o) => {
@@ -74,7 +81,7 @@ function podsToRestart(step: StepId, objects: readonly K8sObject[], config: Conf
     const meshed = str(at(o, 'metadata', 'labels', 'linkerd.io/control-plane-ns')) !== undefined;
     if (controlPlane ? !inCp : inCp || !meshed) return false;
     const started = str(at(o, 'status', 'startTime'));
-    return started === undefined || Date.parse(started) < reference.getTime();
+    return !startedAfter(started === undefined ? undefined : new Date(started), reference);
   });
 }
 
@@ -90,7 +97,7 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
     seen.add(key);
     const obj = objects.find((o) => kindOf(o) === w.kind && nameOf(o) === w.name && namespaceOf(o) === w.namespace);
     const restartedAt = obj ? str(at(obj, 'spec', 'template', 'metadata', 'annotations', RESTARTED_AT)) : undefined;
-    if (restartedAt !== undefined && Date.parse(restartedAt) >= reference.getTime()) continue; // a rollout is under way
+    if (restartedAt !== undefined && startedAfter(new Date(restartedAt), reference)) continue; // a rollout is under way
     calls.push({ verb: 'PATCH', what: key, detail: `spec.template.metadata.annotations["${RESTARTED_AT}"] (kubectl rollout restart)` });
   }
   return calls;
@@ -165,7 +172,7 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
           return reference ? restartCalls(step, objects, config, reference) : [];
       }
     },
-    async apply(calls, objects): Promise<void> {
+    async apply(calls, objects, reference): Promise<void> {
       for (const call of calls) {
         const [kind, namespace, name] = call.what.split('/') as [string, string, string];
         if (kind === 'Certificate') {
@@ -194,6 +201,8 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
         } else {
           const plural = WORKLOADS[kind as keyof typeof WORKLOADS];
           if (plural === undefined) continue;
+          // The new pods must start in a later second than the reference (plan.ts `startedAfter`).
+          if (reference) await untilSecondAfter(reference);
           const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(new Date()) } } } } };
           await requestJson(conn, 'PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`, { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
         }

@@ -43,6 +43,7 @@ export function rotationPodOf(info: PodInfo): RotationPod {
     name: info.name,
     ready: info.ready === true,
     ...(info.startTime ? { startTime: new Date(info.startTime) } : {}),
+    ...(info.identity ? { identity: true } : {}),
     ...(anchors ? { trustAnchors: anchors } : {}),
   };
 }
@@ -83,6 +84,8 @@ export function rotationInput(config: Config, src: RotationObjects): RotationInp
   if (bundle) inp.bundle = bundle.filter((c) => c.basicConstraints?.isCA);
   const changed = bundleCm ? lastChanged(bundleCm) : undefined;
   if (changed) inp.bundleChangedAt = changed;
+  const issuerChanged = issuerSecret ? lastChanged(issuerSecret) : undefined;
+  if (issuerChanged) inp.issuerChangedAt = issuerChanged;
   if (src.podsKnown) {
     const pods = objects.filter((o) => kindOf(o) === 'Pod' && live(o));
     inp.controlPlanePods = pods.filter((p) => namespaceOf(p) === lns).map((p) => rotationPodOf(podInfo(p)));

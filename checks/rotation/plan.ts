@@ -41,6 +41,8 @@ export interface RotationPod {
   ready: boolean;
   /** the anchors the pod's proxy was started with; undefined when it has no proxy */
   trustAnchors?: Certificate[];
+  /** Linkerd's identity controller, which signs every proxy's certificate with the issuer it loaded */
+  identity?: boolean;
 }
 
 /** Everything the plan is derived from; undefined means "not known" (not readable, or not in the files). */
@@ -54,6 +56,8 @@ export interface RotationInput {
   /** when the bundle ConfigMap last changed (its managedFields), if known */
   bundleChangedAt?: Date;
   issuer?: Certificate;
+  /** when the issuer Secret last changed (its managedFields), if known */
+  issuerChangedAt?: Date;
   controlPlanePods?: RotationPod[];
   meshedPods?: RotationPod[];
   /** names used in messages */
@@ -89,9 +93,18 @@ function listPods(pods: RotationPod[]): string {
   return pods.length > 5 ? `${shown} and ${pods.length - 5} more` : shown;
 }
 
-/** Pods that are not Ready or started before `since`. */
+/**
+ * Whether `start` is known to come after `reference`. A pod's start time and a certificate's validity
+ * are whole seconds (as are managedFields times), so a pod that started in the same second as a change
+ * may have started before it: only a later second counts.
+ */
+export function startedAfter(start: Date | undefined, reference: Date): boolean {
+  return start !== undefined && Math.floor(start.getTime() / 1000) > Math.floor(reference.getTime() / 1000);
+}
+
+/** Pods that are not Ready or not known to have started after `since`. */
 function startedBefore(pods: RotationPod[], since: Date): RotationPod[] {
-  return pods.filter((p) => !p.ready || p.startTime === undefined || p.startTime.getTime() < since.getTime());
+  return pods.filter((p) => !p.ready || !startedAfter(p.startTime, since));
 }
 
 function proxiesLacking(pods: RotationPod[], anchors: Certificate[]): RotationPod[] {
@@ -170,16 +183,18 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
     'restart-control-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!cp) return { done: false, unknown: true, detail: `the control-plane pods in ${n.linkerdNamespace} are not known` };
-      const stale = startedBefore(cp, issuer.notBefore);
-      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(issuer.notBefore)}) and is Ready` };
+      const since = referenceTime('restart-control-plane-after-issuer', inp) ?? issuer.notBefore;
+      const stale = startedBefore(cp, since);
+      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(since)}) and is Ready` };
       return { done: false, detail: `${stale.length} control-plane pod(s) started before the issuer changed: ${listPods(stale)}` };
     },
     'restart-data-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!dp) return { done: false, unknown: true, detail: 'the meshed pods are not known' };
-      const stale = startedBefore(dp, issuer.notBefore);
-      if (stale.length === 0) return { done: true, detail: `every meshed pod (${dp.length}) started after the issuer changed` };
-      return { done: false, detail: `${stale.length} meshed pod(s) started before the issuer changed: ${listPods(stale)}` };
+      const since = referenceTime('restart-data-plane-after-issuer', inp) ?? issuer.notBefore;
+      const stale = startedBefore(dp, since);
+      if (stale.length === 0) return { done: true, detail: `every meshed pod (${dp.length}) started after the identity controller had the new issuer (${rfc3339(since)})` };
+      return { done: false, detail: `${stale.length} meshed pod(s) started before the identity controller had the new issuer (${rfc3339(since)}): ${listPods(stale)}` };
     },
     'retire-old-anchor': () => {
       if (onlyCurrentInBundle && retiring) return { done: true, detail: 'the bundle holds only the new anchor' };
@@ -209,14 +224,24 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
 }
 
 /**
- * The moment a restart step's pods must have started after: the bundle change for the first
- * restarts, the issuer's re-issuance for the second. Undefined for the other steps.
+ * The moment a restart step's pods must have started after (in a later second, see `startedAfter`):
+ * - the first restarts: the bundle change (the later of the new anchor and the ConfigMap's last change);
+ * - the control plane after the issuer: the issuer's re-issuance, the later of its notBefore and its
+ *   Secret's last change (an issuer may backdate notBefore, and writes the Secret after signing);
+ * - the data plane after the issuer: also the latest start of Linkerd's identity controller, which
+ *   signs a proxy's certificate with the issuer it has loaded; a proxy that started before the
+ *   controller restarted may hold a certificate from the old issuer.
+ * Undefined for the other steps.
  */
 export function referenceTime(step: StepId, inp: RotationInput): Date | undefined {
+  const latest = (...times: Array<Date | undefined>): Date => new Date(Math.max(...times.map((d) => d?.getTime() ?? 0)));
   if (step === 'restart-control-plane' || step === 'restart-data-plane') {
     if (!inp.current) return undefined;
-    return new Date(Math.max(inp.current.notBefore.getTime(), inp.bundleChangedAt?.getTime() ?? 0));
+    return latest(inp.current.notBefore, inp.bundleChangedAt);
   }
-  if (step === 'restart-control-plane-after-issuer' || step === 'restart-data-plane-after-issuer') return inp.issuer?.notBefore;
-  return undefined;
+  if (step !== 'restart-control-plane-after-issuer' && step !== 'restart-data-plane-after-issuer') return undefined;
+  if (!inp.issuer) return undefined;
+  const reissued = latest(inp.issuer.notBefore, inp.issuerChangedAt);
+  if (step === 'restart-control-plane-after-issuer') return reissued;
+  return latest(reissued, ...(inp.controlPlanePods ?? []).filter((p) => p.identity).map((p) => p.startTime));
 }

@@ -21,9 +21,10 @@ export function bundleConfigMap(anchors: TestCert[], changedAt?: Date): Obj {
 }
 
 export function meshedPod(namespace: string, name: string, started: Date, anchors: TestCert[], ready = true): Obj {
+  const component = /^linkerd-(identity|destination)-/.exec(name)?.[1];
   return {
     apiVersion: 'v1', kind: 'Pod',
-    metadata: { namespace, name, labels: { 'linkerd.io/control-plane-ns': 'linkerd' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-rs`, controller: true, uid: `${name}-rs-uid` }] },
+    metadata: { namespace, name, labels: { 'linkerd.io/control-plane-ns': 'linkerd', ...(component ? { 'linkerd.io/control-plane-component': component } : {}) }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-rs`, controller: true, uid: `${name}-rs-uid` }] },
     spec: { containers: [{ name: 'linkerd-proxy', env: [{ name: 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS', value: anchors.map((a) => a.pem).join('') }] }] },
     status: { phase: 'Running', startTime: started.toISOString().replace(/\.\d+Z$/, 'Z'), conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   };

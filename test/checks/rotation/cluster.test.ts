@@ -42,3 +42,17 @@ t.test('restarts: only workloads with pods started before the reference, once ea
   t.strictSame(dp, ['Deployment/apps/web'], 'web only: api started after the reference, plain is not meshed');
   t.match(restartCalls('restart-data-plane', objects, config, ref)[0]?.detail, /kubectl rollout restart/);
 });
+
+t.test('restarts: a pod or a restart in the same second as the reference is not known to come after it', async (t) => {
+  const ref = new Date(Date.parse(at(20)) + 400); // the change happened 0.4 s into the second
+  const objects = [
+    rs('apps', 'web-1', 'web'), deploy('apps', 'web'),
+    rs('apps', 'api-1', 'api'), deploy('apps', 'api', at(20)),
+    rs('apps', 'db-1', 'db'), deploy('apps', 'db'),
+    pod('apps', 'web-a', at(20), { kind: 'ReplicaSet', name: 'web-1' }),
+    pod('apps', 'api-a', at(19), { kind: 'ReplicaSet', name: 'api-1' }),
+    pod('apps', 'db-a', new Date(Date.parse(at(20)) + 1000).toISOString().replace(/\.\d+Z$/, 'Z'), { kind: 'ReplicaSet', name: 'db-1' }),
+  ];
+  t.strictSame(restartCalls('restart-data-plane-after-issuer', objects, config, ref).map((c) => c.what), ['Deployment/apps/web', 'Deployment/apps/api'],
+    'web started in that second; api was restarted in that second; db started a second later');
+});

@@ -80,6 +80,38 @@ t.test('restart reference times: the bundle change, then the issuer', async (t) 
   const inp = rotationInput(config, { objects: f.reissued() as K8sObject[], podsKnown: true });
   const bundleAt = referenceTime('restart-control-plane', inp);
   t.equal(bundleAt?.getTime(), Math.max(inp.bundleChangedAt?.getTime() ?? 0, f.newAnchor.notBefore.getTime()), 'the later of the new anchor and the bundle ConfigMap change');
-  t.equal(referenceTime('restart-data-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime());
+  t.equal(referenceTime('restart-control-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime(), 'the issuer\'s notBefore, without a later Secret change');
+  t.equal(referenceTime('restart-data-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime(), 'the data plane: the issuer, while the identity controller started before it');
+  const restarted = f.reissued({ restarted: 'both' });
+  const identityStart = Date.parse((restarted.find((o) => (o as { metadata: { name: string } }).metadata.name === 'linkerd-identity-1') as { status: { startTime: string } }).status.startTime);
+  t.ok(identityStart > f.newIssuer.notBefore.getTime());
+  t.equal(referenceTime('restart-data-plane-after-issuer', rotationInput(config, { objects: restarted as K8sObject[], podsKnown: true }))?.getTime(), identityStart,
+    'then the restart of the identity controller, which signs proxies\' certificates with the issuer it loaded');
   t.equal(referenceTime('renew-issuer', inp), undefined);
+});
+
+t.test('the issuer changed when its Secret was written, if that is later than its notBefore (a backdated issuer)', async (t) => {
+  const f = await rotationFixture();
+  const written = new Date(f.newIssuer.notBefore.getTime() + 30_000);
+  const objects = f.reissued({ restarted: 'both' }).map((o) => {
+    const m = (o as { kind: string; metadata: { name: string; managedFields?: unknown[] } });
+    if (m.kind === 'Secret' && m.metadata.name === 'linkerd-identity-issuer') m.metadata.managedFields = [{ manager: 'cert-manager-certificates-issuing', operation: 'Update', time: written.toISOString().replace(/\.\d+Z$/, 'Z') }];
+    return o;
+  });
+  const inp = rotationInput(config, { objects: objects as K8sObject[], podsKnown: true });
+  t.equal(referenceTime('restart-control-plane-after-issuer', inp)?.getTime(), written.getTime());
+});
+
+t.test('a pod that started in the same second as the change is not known to have started after it', async (t) => {
+  const f = await rotationFixture();
+  const sameSecond = f.newIssuer.notBefore.toISOString().replace(/\.\d+Z$/, 'Z');
+  const withStarts = (cp: string, dp: string) => f.reissued({ restarted: 'both' }).map((o) => {
+    const pod = o as { kind: string; metadata: { namespace: string }; status: { startTime: string } };
+    if (pod.kind === 'Pod') pod.status.startTime = pod.metadata.namespace === 'linkerd' ? cp : dp;
+    return o;
+  });
+  const later = (s: number) => new Date(f.newIssuer.notBefore.getTime() + s * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  t.equal((await plan(withStarts(sameSecond, later(5)))).next?.id, 'restart-control-plane-after-issuer', 'the identity controller started in the issuer\'s second');
+  t.equal((await plan(withStarts(later(1), later(1)))).next?.id, 'restart-data-plane-after-issuer', 'a proxy that started in the identity controller\'s second');
+  t.equal((await plan(withStarts(later(1), later(2)))).next?.id, 'retire-old-anchor', 'a second later each');
 });
