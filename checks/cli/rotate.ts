@@ -14,7 +14,7 @@ import { guardError } from '../errors.js';
 import { kindOf, namespaceOf } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
 import { rotationInput } from '../rotation/input.js';
-import { planRotation, referenceTime, STEP_IDS, type RotationPlan, type StepId } from '../rotation/plan.js';
+import { planRotation, referenceTime, STEP_IDS, type RestartReference, type RotationPlan, type StepId } from '../rotation/plan.js';
 import { NotManagedHere, type ApiCall, type Cluster } from '../rotation/cluster.js';
 import { parseNow } from './check.js';
 import { addCommonOptions, configFromFlags, newCommand, parseCommand, type CommonFlags, repeatable } from './common.js';
@@ -50,7 +50,7 @@ interface ClusterState {
   name: string;
   objects: K8sObject[];
   plan: RotationPlan;
-  reference: (step: StepId) => Date | undefined;
+  reference: (step: StepId) => RestartReference | undefined;
 }
 
 /** Pods outside the control plane and outside `--namespace` take no part (when --namespace is given). */
@@ -210,6 +210,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (Date.now() > deadline) {
         failed = `${step}: gate not reached within ${flags.timeout}: ${detail}${states.length > 1 && waiting ? ` (cluster ${waiting.name})` : ''}`;
         break;
+      }
+      // A restart step may call for more restarts as it goes: the rest of the control plane once the
+      // identity controller runs with the new issuer, or a workload restarted by hand meanwhile.
+      // Restarts already under way are never asked for twice (restartCalls).
+      if (step.startsWith('restart-')) {
+        for (const s of states.filter((x) => stepIndex(x.plan) === index && x.cluster)) {
+          const calls = s.cluster?.plan(step, s.objects, s.reference(step)) ?? [];
+          if (calls.length === 0) continue;
+          await s.cluster?.apply(calls, s.objects, s.reference(step));
+          applied.push({ cluster: s.name, step, calls });
+          progress(`  ${step}: ${calls.map((c) => c.what).join(', ')} restarted`);
+        }
       }
       await new Promise((r) => setTimeout(r, 1000));
     }

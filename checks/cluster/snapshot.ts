@@ -56,6 +56,11 @@ export function findObject(objects: readonly K8sObject[], kind: string, name: st
   return objects.find((o) => kindOf(o) === kind && nameOf(o) === name && (namespace === undefined || namespaceOf(o) === undefined || namespaceOf(o) === namespace));
 }
 
+/** A pod of Linkerd's identity controller (the label Linkerd's chart gives it). */
+export function isIdentityPod(o: K8sObject): boolean {
+  return at(o, 'metadata', 'labels', 'linkerd.io/control-plane-component') === 'identity';
+}
+
 export function podInfo(o: K8sObject): PodInfo {
   const containers = [...arr(at(o, 'spec', 'containers')), ...arr(at(o, 'spec', 'initContainers'))].filter(isRecord);
   const trustAnchors: string[] = [];
@@ -67,7 +72,7 @@ export function podInfo(o: K8sObject): PodInfo {
   }
   const startTime = str(at(o, 'status', 'startTime'));
   const ready = arr(at(o, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Ready' && c.status === 'True');
-  const identity = at(o, 'metadata', 'labels', 'linkerd.io/control-plane-component') === 'identity';
+  const identity = isIdentityPod(o);
   return { namespace: namespaceOf(o) ?? 'default', name: nameOf(o) ?? '?', trustAnchors, ready, ...(startTime ? { startTime } : {}), ...(identity ? { identity } : {}) };
 }
 

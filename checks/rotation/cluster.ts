@@ -7,7 +7,8 @@ import { GuardError, guardError } from '../errors.js';
 import type { Config } from '../config.js';
 import { at, arr, isRecord, kindOf, nameOf, namespaceOf, str } from '../rules/object.js';
 import type { K8sObject } from '../rules/types.js';
-import { startedAfter, type StepId } from './plan.js';
+import { isIdentityPod } from '../cluster/snapshot.js';
+import { startedAfter, type RestartReference, type StepId } from './plan.js';
 import { connect, corePath, getObject, listObjects, listPodsSlim, requestJson, statusOf, type ConnectOptions } from '../cluster/live.js';
 
 /** The annotation `kubectl rollout restart` sets on a pod template. */
@@ -27,9 +28,9 @@ export interface Cluster {
   server: string;
   read(): Promise<K8sObject[]>;
   /** The API calls `step` needs now (empty when nothing is left to do but wait). */
-  plan(step: StepId, objects: K8sObject[], reference: Date | undefined): ApiCall[];
-  /** `reference`: the step's reference time (plan.ts `referenceTime`), which a restart must come after */
-  apply(calls: ApiCall[], objects: K8sObject[], reference?: Date): Promise<void>;
+  plan(step: StepId, objects: K8sObject[], reference: RestartReference | undefined): ApiCall[];
+  /** `reference`: the step's reference times (plan.ts `referenceTime`), which a restart must come after */
+  apply(calls: ApiCall[], objects: K8sObject[], reference?: RestartReference): Promise<void>;
 }
 
 /** A renewal this cluster cannot do: no Certificate here writes the Secret (it is synced from elsewhere). */
@@ -72,21 +73,31 @@ function issuing(cert: K8sObject): boolean {
   return arr(at(cert, 'status', 'conditions')).filter(isRecord).some((c) => c.type === 'Issuing' && c.status === 'True');
 }
 
-/** Pods whose workload must restart for `step` (not known to have started after `reference`). */
-function podsToRestart(step: StepId, objects: readonly K8sObject[], config: Config, reference: Date): K8sObject[] {
+/**
+ * Pods whose workload must restart for `step` (not known to have started after their reference).
+ * After the issuer changed, the control plane's other pods wait until the identity controller's
+ * pods run with the new issuer: restarted together, they could get certificates from an old one.
+ */
+function podsToRestart(step: StepId, objects: readonly K8sObject[], config: Config, reference: RestartReference): K8sObject[] {
   const controlPlane = step === 'restart-control-plane' || step === 'restart-control-plane-after-issuer';
-  return objects.filter((o) => {
+  const stale = objects.filter((o) => {
     if (kindOf(o) !== 'Pod' || at(o, 'metadata', 'deletionTimestamp') !== undefined) return false;
     const inCp = namespaceOf(o) === config.linkerdNamespace;
     const meshed = str(at(o, 'metadata', 'labels', 'linkerd.io/control-plane-ns')) !== undefined;
     if (controlPlane ? !inCp : inCp || !meshed) return false;
     const started = str(at(o, 'status', 'startTime'));
-    return !startedAfter(started === undefined ? undefined : new Date(started), reference);
+    return !startedAfter(started === undefined ? undefined : new Date(started), referenceOf(o, reference));
   });
+  if (step !== 'restart-control-plane-after-issuer' || !stale.some(isIdentityPod)) return stale;
+  return stale.filter(isIdentityPod);
 }
 
-/** Restarts still to ask for: workloads of stale pods whose template was not restarted since `reference`. */
-export function restartCalls(step: StepId, objects: readonly K8sObject[], config: Config, reference: Date): ApiCall[] {
+function referenceOf(pod: K8sObject, reference: RestartReference): Date {
+  return isIdentityPod(pod) ? reference.identity : reference.others;
+}
+
+/** Restarts still to ask for: workloads of stale pods whose template was not restarted since their reference. */
+export function restartCalls(step: StepId, objects: readonly K8sObject[], config: Config, reference: RestartReference): ApiCall[] {
   const seen = new Set<string>();
   const calls: ApiCall[] = [];
   for (const pod of podsToRestart(step, objects, config, reference)) {
@@ -97,7 +108,7 @@ export function restartCalls(step: StepId, objects: readonly K8sObject[], config
     seen.add(key);
     const obj = objects.find((o) => kindOf(o) === w.kind && nameOf(o) === w.name && namespaceOf(o) === w.namespace);
     const restartedAt = obj ? str(at(obj, 'spec', 'template', 'metadata', 'annotations', RESTARTED_AT)) : undefined;
-    if (restartedAt !== undefined && startedAfter(new Date(restartedAt), reference)) continue; // a rollout is under way
+    if (restartedAt !== undefined && startedAfter(new Date(restartedAt), referenceOf(pod, reference))) continue; // a rollout is under way
     calls.push({ verb: 'PATCH', what: key, detail: `spec.template.metadata.annotations["${RESTARTED_AT}"] (kubectl rollout restart)` });
   }
   return calls;
@@ -202,7 +213,7 @@ export async function connectCluster(config: Config, opts: ConnectOptions): Prom
           const plural = WORKLOADS[kind as keyof typeof WORKLOADS];
           if (plural === undefined) continue;
           // The new pods must start in a later second than the reference (plan.ts `startedAfter`).
-          if (reference) await untilSecondAfter(reference);
+          if (reference) await untilSecondAfter(reference.others);
           const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(new Date()) } } } } };
           await requestJson(conn, 'PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`, { body: patch, contentType: 'application/merge-patch+json', query: { fieldManager: FIELD_MANAGER } });
         }

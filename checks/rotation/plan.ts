@@ -148,7 +148,7 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
   const cp = inp.controlPlanePods;
   const dp = inp.meshedPods;
   const bothAnchors = [current, previous];
-  const bundleSince = referenceTime('restart-control-plane', inp) ?? current.notBefore;
+  const bundleSince = referenceTime('restart-control-plane', inp)?.others ?? current.notBefore;
   // The old anchor already copied over (retire-old-anchor applied): everything before it happened.
   const retiring = !rotatingAnchors;
 
@@ -183,15 +183,17 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
     'restart-control-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!cp) return { done: false, unknown: true, detail: `the control-plane pods in ${n.linkerdNamespace} are not known` };
-      const since = referenceTime('restart-control-plane-after-issuer', inp) ?? issuer.notBefore;
-      const stale = startedBefore(cp, since);
-      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(since)}) and is Ready` };
-      return { done: false, detail: `${stale.length} control-plane pod(s) started before the issuer changed: ${listPods(stale)}` };
+      const ref = referenceTime('restart-control-plane-after-issuer', inp) ?? { identity: issuer.notBefore, others: issuer.notBefore };
+      const staleIdentity = startedBefore(cp.filter((p) => p.identity), ref.identity);
+      if (staleIdentity.length > 0) return { done: false, detail: `${staleIdentity.length} identity controller pod(s) started before the issuer changed (${rfc3339(ref.identity)}): ${listPods(staleIdentity)}` };
+      const stale = startedBefore(cp.filter((p) => !p.identity), ref.others);
+      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(ref.identity)}), the rest after the identity controller (${rfc3339(ref.others)}), and is Ready` };
+      return { done: false, detail: `${stale.length} control-plane pod(s) started before the identity controller had the new issuer (${rfc3339(ref.others)}): ${listPods(stale)}` };
     },
     'restart-data-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!dp) return { done: false, unknown: true, detail: 'the meshed pods are not known' };
-      const since = referenceTime('restart-data-plane-after-issuer', inp) ?? issuer.notBefore;
+      const since = referenceTime('restart-data-plane-after-issuer', inp)?.others ?? issuer.notBefore;
       const stale = startedBefore(dp, since);
       if (stale.length === 0) return { done: true, detail: `every meshed pod (${dp.length}) started after the identity controller had the new issuer (${rfc3339(since)})` };
       return { done: false, detail: `${stale.length} meshed pod(s) started before the identity controller had the new issuer (${rfc3339(since)}): ${listPods(stale)}` };
@@ -223,25 +225,32 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
   return { phase: 'rotating', steps, next, blockers };
 }
 
+/** The times a restart step's pods must have started after (in a later second, see `startedAfter`). */
+export interface RestartReference {
+  /** for the pods of Linkerd's identity controller */
+  identity: Date;
+  /** for every other pod */
+  others: Date;
+}
+
 /**
- * The moment a restart step's pods must have started after (in a later second, see `startedAfter`):
- * - the first restarts: the bundle change (the later of the new anchor and the ConfigMap's last change);
- * - the control plane after the issuer: the issuer's re-issuance, the later of its notBefore and its
- *   Secret's last change (an issuer may backdate notBefore, and writes the Secret after signing);
- * - the data plane after the issuer: also the latest start of Linkerd's identity controller, which
- *   signs a proxy's certificate with the issuer it has loaded; a proxy that started before the
- *   controller restarted may hold a certificate from the old issuer.
+ * - The first restarts: the bundle change (the later of the new anchor and the ConfigMap's last change).
+ * - The restarts after the issuer: the identity controller's pods, the issuer's re-issuance (the later
+ *   of its notBefore and its Secret's last change: an issuer may backdate notBefore, and the Secret is
+ *   written after signing). Every other pod, also the identity controller's latest start: it signs
+ *   proxies' certificates with the issuer it loaded, so a proxy that started before it may hold a
+ *   certificate from the old issuer (Linkerd's own reload of the Secret is not relied on, linkerd2#15109).
  * Undefined for the other steps.
  */
-export function referenceTime(step: StepId, inp: RotationInput): Date | undefined {
+export function referenceTime(step: StepId, inp: RotationInput): RestartReference | undefined {
   const latest = (...times: Array<Date | undefined>): Date => new Date(Math.max(...times.map((d) => d?.getTime() ?? 0)));
   if (step === 'restart-control-plane' || step === 'restart-data-plane') {
     if (!inp.current) return undefined;
-    return latest(inp.current.notBefore, inp.bundleChangedAt);
+    const changed = latest(inp.current.notBefore, inp.bundleChangedAt);
+    return { identity: changed, others: changed };
   }
   if (step !== 'restart-control-plane-after-issuer' && step !== 'restart-data-plane-after-issuer') return undefined;
   if (!inp.issuer) return undefined;
   const reissued = latest(inp.issuer.notBefore, inp.issuerChangedAt);
-  if (step === 'restart-control-plane-after-issuer') return reissued;
-  return latest(reissued, ...(inp.controlPlanePods ?? []).filter((p) => p.identity).map((p) => p.startTime));
+  return { identity: reissued, others: latest(reissued, ...(inp.controlPlanePods ?? []).filter((p) => p.identity).map((p) => p.startTime)) };
 }

@@ -7,9 +7,14 @@
  *   (Linkerd's injector re-reads its mounted ca-bundle.crt per request);
  * - the kubelet: marks a new pod Running and Ready with a start time, and removes a terminating pod.
  *
- * It also records, as each pod starts, which identity issuer was current (the issuer that will sign
- * its proxy's certificate), and checks the invariant of a safe rotation at every observed moment:
- * every live pod trusts the anchor behind the issuer of every other live pod.
+ * It also records, as each pod starts, which identity issuer signs its proxy's certificate, and checks
+ * the invariant of a safe rotation at every observed moment: every live pod trusts the anchor behind
+ * the issuer of every other live pod. Linkerd's identity controller (label
+ * linkerd.io/control-plane-component=identity) loads the issuer Secret when it starts and signs with
+ * it (its own proxy's certificate too); any other proxy gets its certificate from a running identity
+ * controller, taken here as the oldest one (the worst case), and waits while none runs. The real
+ * controller also reloads the Secret some time after it changes; that is left out, which only makes
+ * the stand-in stricter.
  */
 import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -18,6 +23,7 @@ import * as k8s from '@kubernetes/client-node';
 import { freePort, type Cluster } from './harness.js';
 
 export const MESH_LABEL = 'e2e.linkerd-cert-guard.io/meshed';
+const COMPONENT_LABEL = 'linkerd.io/control-plane-component';
 
 export interface PodRecord {
   namespace: string;
@@ -117,12 +123,24 @@ export async function startMesh(cluster: Cluster, opts: { linkerdNamespace: stri
         continue;
       }
       if (pod.status?.startTime) continue;
-      const issuerPem = Buffer.from((await core.readNamespacedSecret({ namespace: opts.linkerdNamespace, name: opts.issuerSecret })).data?.['tls.crt'] ?? '', 'base64').toString('utf8');
-      const issuer = new X509Certificate(issuerPem);
-      issuers.set(issuer.fingerprint256, issuer);
+      // The kubelet stamps the start before the proxy asks for its certificate: so the issuer read
+      // below is never older than the start time says.
+      const now = new Date();
+      let issuer: X509Certificate;
+      if (pod.metadata?.labels?.[COMPONENT_LABEL] === 'identity') {
+        const issuerPem = Buffer.from((await core.readNamespacedSecret({ namespace: opts.linkerdNamespace, name: opts.issuerSecret })).data?.['tls.crt'] ?? '', 'base64').toString('utf8');
+        issuer = new X509Certificate(issuerPem);
+        issuers.set(issuer.fingerprint256, issuer);
+      } else {
+        const controller = pods
+          .filter((p) => p.metadata?.labels?.[COMPONENT_LABEL] === 'identity' && !p.metadata.deletionTimestamp && p.status?.startTime && records.has(p.metadata.uid ?? ''))
+          .sort((a, b) => new Date(a.status?.startTime ?? 0).getTime() - new Date(b.status?.startTime ?? 0).getTime())[0];
+        const loaded = controller ? issuers.get(records.get(controller.metadata?.uid ?? '')?.issuer ?? '') : undefined;
+        if (!loaded) continue; // no identity controller runs yet: the proxy retries
+        issuer = loaded;
+      }
       const env = pod.spec?.containers.find((c) => c.name === 'linkerd-proxy')?.env?.find((e) => e.name === 'LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS')?.value ?? '';
       records.set(pod.metadata?.uid ?? name, { namespace: ns, name, issuer: issuer.fingerprint256, trusts: pemBlocks(env).map((b) => new X509Certificate(b).fingerprint256) });
-      const now = new Date();
       await core.replaceNamespacedPodStatus({
         namespace: ns, name,
         body: { ...pod, status: { phase: 'Running', startTime: now, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }] } },

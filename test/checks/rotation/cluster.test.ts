@@ -35,7 +35,7 @@ t.test('restarts: only workloads with pods started before the reference, once ea
     pod('apps', 'api-a', at(40), { kind: 'ReplicaSet', name: 'api-1' }),
     pod('apps', 'plain-a', at(0), { kind: 'ReplicaSet', name: 'web-1' }, false),
   ];
-  const ref = new Date(at(20));
+  const ref = { identity: new Date(at(20)), others: new Date(at(20)) };
   const cp = restartCalls('restart-control-plane', objects, config, ref).map((c) => c.what);
   t.strictSame(cp, ['Deployment/linkerd/linkerd-identity'], 'identity once; destination already restarted after the reference');
   const dp = restartCalls('restart-data-plane', objects, config, ref).map((c) => c.what);
@@ -44,7 +44,8 @@ t.test('restarts: only workloads with pods started before the reference, once ea
 });
 
 t.test('restarts: a pod or a restart in the same second as the reference is not known to come after it', async (t) => {
-  const ref = new Date(Date.parse(at(20)) + 400); // the change happened 0.4 s into the second
+  const changed = new Date(Date.parse(at(20)) + 400); // the change happened 0.4 s into the second
+  const ref = { identity: changed, others: changed };
   const objects = [
     rs('apps', 'web-1', 'web'), deploy('apps', 'web'),
     rs('apps', 'api-1', 'api'), deploy('apps', 'api', at(20)),
@@ -55,4 +56,22 @@ t.test('restarts: a pod or a restart in the same second as the reference is not 
   ];
   t.strictSame(restartCalls('restart-data-plane-after-issuer', objects, config, ref).map((c) => c.what), ['Deployment/apps/web', 'Deployment/apps/api'],
     'web started in that second; api was restarted in that second; db started a second later');
+});
+
+t.test('restarts after the issuer changed: the identity controller first, the rest of the control plane once it runs', async (t) => {
+  const identityPod = (name: string, started: string): K8sObject => {
+    const p = pod('linkerd', name, started, { kind: 'ReplicaSet', name: 'identity-2' });
+    (p.metadata as { labels: Record<string, string> }).labels['linkerd.io/control-plane-component'] = 'identity';
+    return p;
+  };
+  const base = [
+    rs('linkerd', 'identity-2', 'linkerd-identity'), deploy('linkerd', 'linkerd-identity'),
+    rs('linkerd', 'dest-1', 'linkerd-destination'), deploy('linkerd', 'linkerd-destination', at(5)),
+    pod('linkerd', 'dest-a', at(10), { kind: 'ReplicaSet', name: 'dest-1' }),
+  ];
+  const reissued = new Date(at(20));
+  const first = restartCalls('restart-control-plane-after-issuer', [...base, identityPod('identity-a', at(0))], config, { identity: reissued, others: reissued });
+  t.strictSame(first.map((c) => c.what), ['Deployment/linkerd/linkerd-identity'], 'only the identity controller while it still has the old issuer');
+  const then = restartCalls('restart-control-plane-after-issuer', [...base, identityPod('identity-b', at(25))], config, { identity: reissued, others: new Date(at(25)) });
+  t.strictSame(then.map((c) => c.what), ['Deployment/linkerd/linkerd-destination'], 'then the rest');
 });

@@ -3,7 +3,7 @@ import { resolveConfig } from '../../../checks/config.js';
 import { rotationInput } from '../../../checks/rotation/input.js';
 import { planRotation, referenceTime, STEP_IDS, type RotationPlan } from '../../../checks/rotation/plan.js';
 import type { K8sObject } from '../../../checks/rules/types.js';
-import { rotationFixture } from '../../helpers/rotation.js';
+import { meshedPod, rotationFixture } from '../../helpers/rotation.js';
 
 const config = resolveConfig();
 const plan = (objects: object[], podsKnown = true): Promise<RotationPlan> => planRotation(rotationInput(config, { objects: objects as K8sObject[], podsKnown }));
@@ -75,19 +75,37 @@ t.test('a pod that is not Ready has not finished its restart', async (t) => {
   t.equal((await plan(objects)).next?.id, 'restart-control-plane');
 });
 
-t.test('restart reference times: the bundle change, then the issuer', async (t) => {
+t.test('restart reference times: the bundle change, then the issuer, then the identity controller', async (t) => {
   const f = await rotationFixture();
   const inp = rotationInput(config, { objects: f.reissued() as K8sObject[], podsKnown: true });
   const bundleAt = referenceTime('restart-control-plane', inp);
-  t.equal(bundleAt?.getTime(), Math.max(inp.bundleChangedAt?.getTime() ?? 0, f.newAnchor.notBefore.getTime()), 'the later of the new anchor and the bundle ConfigMap change');
-  t.equal(referenceTime('restart-control-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime(), 'the issuer\'s notBefore, without a later Secret change');
-  t.equal(referenceTime('restart-data-plane-after-issuer', inp)?.getTime(), f.newIssuer.notBefore.getTime(), 'the data plane: the issuer, while the identity controller started before it');
+  const changed = Math.max(inp.bundleChangedAt?.getTime() ?? 0, f.newAnchor.notBefore.getTime());
+  t.strictSame([bundleAt?.identity.getTime(), bundleAt?.others.getTime()], [changed, changed], 'the later of the new anchor and the bundle ConfigMap change, for every pod');
+  const afterIssuer = referenceTime('restart-control-plane-after-issuer', inp);
+  t.equal(afterIssuer?.identity.getTime(), f.newIssuer.notBefore.getTime(), 'the identity controller: the issuer\'s notBefore, without a later Secret change');
+  t.equal(afterIssuer?.others.getTime(), f.newIssuer.notBefore.getTime(), 'the others: the same while the identity controller started before it');
+  t.strictSame(referenceTime('restart-data-plane-after-issuer', inp), afterIssuer, 'the data plane: the same');
   const restarted = f.reissued({ restarted: 'both' });
   const identityStart = Date.parse((restarted.find((o) => (o as { metadata: { name: string } }).metadata.name === 'linkerd-identity-1') as { status: { startTime: string } }).status.startTime);
   t.ok(identityStart > f.newIssuer.notBefore.getTime());
-  t.equal(referenceTime('restart-data-plane-after-issuer', rotationInput(config, { objects: restarted as K8sObject[], podsKnown: true }))?.getTime(), identityStart,
+  t.equal(referenceTime('restart-data-plane-after-issuer', rotationInput(config, { objects: restarted as K8sObject[], podsKnown: true }))?.others.getTime(), identityStart,
     'then the restart of the identity controller, which signs proxies\' certificates with the issuer it loaded');
   t.equal(referenceTime('renew-issuer', inp), undefined);
+});
+
+t.test('after the issuer changed, the rest of the control plane restarts after the identity controller', async (t) => {
+  const f = await rotationFixture();
+  const objects = f.reissued({ restarted: 'both' });
+  const identity = objects.find((o) => (o as { metadata: { name: string } }).metadata.name === 'linkerd-identity-1') as { status: { startTime: string } };
+  const identityStart = new Date(identity.status.startTime);
+  const destination = (started: Date) => meshedPod('linkerd', 'linkerd-destination-1', started, [f.newAnchor, f.oldAnchor]);
+  const tooEarly = await plan([...objects, destination(new Date(identityStart.getTime() - 60_000))]);
+  t.equal(tooEarly.next?.id, 'restart-control-plane-after-issuer', 'a destination pod started after the issuer but before the identity controller');
+  t.match(tooEarly.steps[4]?.detail, /1 control-plane pod\(s\) started before the identity controller had the new issuer .*linkerd\/linkerd-destination-1/);
+  t.equal((await plan([...objects, destination(new Date(identityStart.getTime() + 60_000))])).steps[4]?.state, 'done', 'and after it');
+  identity.status.startTime = new Date(f.newIssuer.notBefore.getTime() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const oldIdentity = await plan([...objects, destination(new Date(f.newIssuer.notBefore.getTime() + 60_000))]);
+  t.match(oldIdentity.steps[4]?.detail, /1 identity controller pod\(s\) started before the issuer changed .*linkerd\/linkerd-identity-1/, 'the identity controller is named first');
 });
 
 t.test('the issuer changed when its Secret was written, if that is later than its notBefore (a backdated issuer)', async (t) => {
@@ -99,7 +117,7 @@ t.test('the issuer changed when its Secret was written, if that is later than it
     return o;
   });
   const inp = rotationInput(config, { objects: objects as K8sObject[], podsKnown: true });
-  t.equal(referenceTime('restart-control-plane-after-issuer', inp)?.getTime(), written.getTime());
+  t.equal(referenceTime('restart-control-plane-after-issuer', inp)?.identity.getTime(), written.getTime());
 });
 
 t.test('a pod that started in the same second as the change is not known to have started after it', async (t) => {
