@@ -148,7 +148,8 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
   const cp = inp.controlPlanePods;
   const dp = inp.meshedPods;
   const bothAnchors = [current, previous];
-  const bundleSince = referenceTime('restart-control-plane', inp)?.others ?? current.notBefore;
+  const bundleSince = bundleChange(current, inp);
+  const afterIssuer = issuerReference(issuer, inp);
   // The old anchor already copied over (retire-old-anchor applied): everything before it happened.
   const retiring = !rotatingAnchors;
 
@@ -183,20 +184,18 @@ export async function planRotation(inp: RotationInput): Promise<RotationPlan> {
     'restart-control-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!cp) return { done: false, unknown: true, detail: `the control-plane pods in ${n.linkerdNamespace} are not known` };
-      const ref = referenceTime('restart-control-plane-after-issuer', inp) ?? { identity: issuer.notBefore, others: issuer.notBefore };
-      const staleIdentity = startedBefore(cp.filter((p) => p.identity), ref.identity);
-      if (staleIdentity.length > 0) return { done: false, detail: `${staleIdentity.length} identity controller pod(s) started before the issuer changed (${rfc3339(ref.identity)}): ${listPods(staleIdentity)}` };
-      const stale = startedBefore(cp.filter((p) => !p.identity), ref.others);
-      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(ref.identity)}), the rest after the identity controller (${rfc3339(ref.others)}), and is Ready` };
-      return { done: false, detail: `${stale.length} control-plane pod(s) started before the identity controller had the new issuer (${rfc3339(ref.others)}): ${listPods(stale)}` };
+      const staleIdentity = startedBefore(cp.filter((p) => p.identity), afterIssuer.identity);
+      if (staleIdentity.length > 0) return { done: false, detail: `${staleIdentity.length} identity controller pod(s) started before the issuer changed (${rfc3339(afterIssuer.identity)}): ${listPods(staleIdentity)}` };
+      const stale = startedBefore(cp.filter((p) => !p.identity), afterIssuer.others);
+      if (stale.length === 0) return { done: true, detail: `every control-plane pod started after the issuer changed (${rfc3339(afterIssuer.identity)}), the rest after the identity controller (${rfc3339(afterIssuer.others)}), and is Ready` };
+      return { done: false, detail: `${stale.length} control-plane pod(s) started before the identity controller had the new issuer (${rfc3339(afterIssuer.others)}): ${listPods(stale)}` };
     },
     'restart-data-plane-after-issuer': () => {
       if (retiring) return { done: true, detail: 'done before the old anchor was retired' };
       if (!dp) return { done: false, unknown: true, detail: 'the meshed pods are not known' };
-      const since = referenceTime('restart-data-plane-after-issuer', inp)?.others ?? issuer.notBefore;
-      const stale = startedBefore(dp, since);
-      if (stale.length === 0) return { done: true, detail: `every meshed pod (${dp.length}) started after the identity controller had the new issuer (${rfc3339(since)})` };
-      return { done: false, detail: `${stale.length} meshed pod(s) started before the identity controller had the new issuer (${rfc3339(since)}): ${listPods(stale)}` };
+      const stale = startedBefore(dp, afterIssuer.others);
+      if (stale.length === 0) return { done: true, detail: `every meshed pod (${dp.length}) started after the identity controller had the new issuer (${rfc3339(afterIssuer.others)})` };
+      return { done: false, detail: `${stale.length} meshed pod(s) started before the identity controller had the new issuer (${rfc3339(afterIssuer.others)}): ${listPods(stale)}` };
     },
     'retire-old-anchor': () => {
       if (onlyCurrentInBundle && retiring) return { done: true, detail: 'the bundle holds only the new anchor' };
@@ -243,14 +242,22 @@ export interface RestartReference {
  * Undefined for the other steps.
  */
 export function referenceTime(step: StepId, inp: RotationInput): RestartReference | undefined {
-  const latest = (...times: Array<Date | undefined>): Date => new Date(Math.max(...times.map((d) => d?.getTime() ?? 0)));
   if (step === 'restart-control-plane' || step === 'restart-data-plane') {
     if (!inp.current) return undefined;
-    const changed = latest(inp.current.notBefore, inp.bundleChangedAt);
+    const changed = bundleChange(inp.current, inp);
     return { identity: changed, others: changed };
   }
-  if (step !== 'restart-control-plane-after-issuer' && step !== 'restart-data-plane-after-issuer') return undefined;
-  if (!inp.issuer) return undefined;
-  const reissued = latest(inp.issuer.notBefore, inp.issuerChangedAt);
+  if (step === 'restart-control-plane-after-issuer' || step === 'restart-data-plane-after-issuer') return inp.issuer ? issuerReference(inp.issuer, inp) : undefined;
+  return undefined;
+}
+
+const latest = (...times: Array<Date | undefined>): Date => new Date(Math.max(...times.map((d) => d?.getTime() ?? 0)));
+
+function bundleChange(current: Certificate, inp: RotationInput): Date {
+  return latest(current.notBefore, inp.bundleChangedAt);
+}
+
+function issuerReference(issuer: Certificate, inp: RotationInput): RestartReference {
+  const reissued = latest(issuer.notBefore, inp.issuerChangedAt);
   return { identity: reissued, others: latest(reissued, ...(inp.controlPlanePods ?? []).filter((p) => p.identity).map((p) => p.startTime)) };
 }
